@@ -1,0 +1,1 @@
+"""Sharing policies, their versions and audit trail, and the one decision function."""

@@ -1,0 +1,1 @@
+"""The web dashboard: audience boards, organiser pages and the JSON API."""

@@ -1,0 +1,1 @@
+"""The hub: subscribe, validate, verify, deduplicate and store opinions."""

@@ -1,0 +1,56 @@
+"""The wire contract of tapshare (SPEC §3): messages, topics, canonical bytes, signatures.
+
+Imported by the station and the hub; imports nothing else of the project.
+"""
+
+from protocol.errors import Rejected
+from protocol.messages import (
+    MAX_PAYLOAD_BYTES,
+    EraseRequest,
+    Opinion,
+    ReaderState,
+    StationStatus,
+    check_clock,
+    check_signature,
+    decode_object,
+    parse_erase,
+    parse_opinion,
+    parse_status,
+)
+from protocol.signing import (
+    canonical_bytes,
+    parse_key,
+    sign,
+    signed,
+    verify,
+    visitor_pseudonym,
+)
+from protocol.timestamps import format_timestamp, parse_timestamp
+from protocol.topics import Topic, TopicKind, parse_topic, topic_for
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "EraseRequest",
+    "Opinion",
+    "ReaderState",
+    "Rejected",
+    "StationStatus",
+    "Topic",
+    "TopicKind",
+    "canonical_bytes",
+    "check_clock",
+    "check_signature",
+    "decode_object",
+    "format_timestamp",
+    "parse_erase",
+    "parse_key",
+    "parse_opinion",
+    "parse_status",
+    "parse_timestamp",
+    "parse_topic",
+    "sign",
+    "signed",
+    "topic_for",
+    "verify",
+    "visitor_pseudonym",
+]

@@ -1,0 +1,31 @@
+"""RFC 3339 UTC timestamps with a ``Z`` suffix, as the wire protocol writes them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse ``YYYY-MM-DDTHH:MM:SS[.fraction]Z`` into an aware UTC datetime.
+
+    Fractions beyond microseconds are truncated. Raises ValueError on anything else.
+    """
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        raise ValueError(f"not an RFC 3339 UTC timestamp with Z suffix: {text!r}")
+    year, month, day, hour, minute, second, fraction = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    return datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC
+    )
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Write an aware datetime as RFC 3339 UTC with millisecond precision and ``Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamp must be timezone-aware")
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -1,0 +1,3 @@
+from tapshare.cli import main
+
+main()

@@ -1,0 +1,103 @@
+"""The ``tapshare`` command: one program for the hub, the dashboard, stations and the demo."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from protocol.broker import BrokerURL, parse_broker_url
+from tapshare import __version__
+
+DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+
+
+class CommandError(click.ClickException):
+    """Bad arguments or input: one clear line on standard error, exit status 2."""
+
+    exit_code = 2
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the command with a clear one-line error and exit status 2."""
+    raise CommandError(message)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the group's own options say, passed down to every command."""
+
+    db: Path
+    broker: BrokerURL
+    broker_given: bool
+
+
+class TapshareGroup(click.Group):
+    """A click group whose errors are one line on standard error and exit status 2."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(
+                args, prog_name or "tapshare", complete_var, standalone_mode=False, **extra
+            )
+        except click.exceptions.Exit as stop:
+            sys.exit(stop.exit_code)
+        except click.ClickException as error:
+            click.echo(f"tapshare: error: {error.format_message()}", err=True)
+            sys.exit(2)
+        except click.Abort:
+            click.echo("tapshare: aborted", err=True)
+            sys.exit(130)
+        if isinstance(result, int) and standalone_mode:
+            sys.exit(result)
+        return result
+
+
+def _broker(ctx: click.Context, param: click.Parameter, value: str | None) -> BrokerURL:
+    try:
+        return parse_broker_url(value or DEFAULT_BROKER)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+@click.group(cls=TapshareGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("tapshare.db"),
+    envvar="TAPSHARE_DB",
+    show_default=True,
+    help="SQLite database of the hub and dashboard (env TAPSHARE_DB).",
+)
+@click.option(
+    "--broker",
+    callback=_broker,
+    envvar="TAPSHARE_BROKER",
+    metavar="URL",
+    help=f"MQTT broker, mqtt://[user:pass@]host[:port] or mqtts://… "
+    f"(env TAPSHARE_BROKER; default {DEFAULT_BROKER}).",
+)
+@click.version_option(__version__, "--version", prog_name="tapshare")
+@click.pass_context
+def cli(ctx: click.Context, db: Path, broker: BrokerURL) -> None:
+    """tapshare: visitors tap to share opinions on artworks; each festival decides
+    precisely and revocably who may see its visitors' opinions."""
+    source = ctx.get_parameter_source("broker")
+    given = source is not None and source.name != "DEFAULT"
+    ctx.obj = Settings(db=db, broker=broker, broker_given=given)
+
+
+def main() -> None:
+    """Entry point of the ``tapshare`` console script."""
+    cli.main(prog_name="tapshare")

@@ -1,0 +1,1 @@
+"""Test support: a real Mosquitto and helpers shared by the tests."""
