@@ -1,0 +1,5 @@
+"""Schema migrations of the consent tables (policy versions, access log)."""
+
+from sqlite_utils import Migrations
+
+MIGRATIONS = Migrations("consent")
