@@ -101,3 +101,12 @@ def cli(ctx: click.Context, db: Path, broker: BrokerURL) -> None:
 def main() -> None:
     """Entry point of the ``tapshare`` console script."""
     cli.main(prog_name="tapshare")
+
+
+def _register_commands() -> None:
+    from tapshare.commands import register
+
+    register(cli)
+
+
+_register_commands()
