@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -399,12 +399,16 @@ _WRITERS = {
 
 
 def write_batch(
-    db: Database, items: Iterable[StoreItem], counters: dict[tuple[str, str], float]
+    db: Database,
+    items: Iterable[StoreItem],
+    counters: Mapping[tuple[str, str], float],
+    count_outcome: Callable[[BatchOutcome], Mapping[tuple[str, str], float]] | None = None,
 ) -> BatchOutcome:
-    """Write a batch of accepted and rejected messages and add ``counters``, in one
+    """Write a batch of accepted and rejected messages and add to counters, in one
     transaction: after it returns, all of it is committed; if it raises, none of it is.
 
-    ``counters`` maps (name, labels as JSON) to the amount to add.
+    ``counters`` maps (name, labels as JSON) to the amount to add; ``count_outcome`` turns
+    what the batch did into more of them, so the counters agree with the data exactly.
     """
     outcome = BatchOutcome()
     with immediate(db):
@@ -416,13 +420,15 @@ def write_batch(
                 (MAX_DEAD_LETTERS,),
             )
         add_counters(db, counters)
+        if count_outcome is not None:
+            add_counters(db, count_outcome(outcome))
     return outcome
 
 
 # -- counters ------------------------------------------------------------------------------
 
 
-def add_counters(db: Database, counters: dict[tuple[str, str], float]) -> None:
+def add_counters(db: Database, counters: Mapping[tuple[str, str], float]) -> None:
     """Add to counters (inside the caller's transaction)."""
     db.conn.executemany(
         "INSERT INTO hub_counters (name, labels, value) VALUES (?, ?, ?) "
