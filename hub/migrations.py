@@ -65,10 +65,10 @@ _TAPS = [
         seq INTEGER NOT NULL,
         received_at TEXT NOT NULL
     )""",
-    # Delayed boards pick each visitor's latest tap at or before an instant from here.
-    """CREATE INDEX taps_latest ON taps(
-        festival, artwork, visitor, tapped_us, seq, id, choice)""",
-    "CREATE INDEX taps_by_visitor ON taps(festival, visitor)",
+    # Delayed boards pick each visitor's latest tap at or before an instant from here, and
+    # erasure finds a visitor's taps by it: one index, so each stored tap updates one.
+    """CREATE INDEX taps_by_visitor ON taps(
+        festival, visitor, artwork, tapped_us, seq, id, choice)""",
     # Every accepted message id, kept after erasure so a redelivery changes nothing.
     """CREATE TABLE accepted_ids (
         id TEXT PRIMARY KEY,
@@ -93,9 +93,9 @@ _COUNTS = [
         tapped_us INTEGER NOT NULL,
         seq INTEGER NOT NULL,
         tap_id TEXT NOT NULL,
-        PRIMARY KEY (festival, artwork, visitor)
+        -- Visitor before artwork: erasure finds a visitor's opinions by this key.
+        PRIMARY KEY (festival, visitor, artwork)
     ) WITHOUT ROWID""",
-    "CREATE INDEX current_by_visitor ON current_opinions(festival, visitor)",
     """CREATE TABLE opinion_counts (
         festival TEXT NOT NULL,
         artwork TEXT NOT NULL,

@@ -245,6 +245,12 @@ class StoreOpinion:
 
     opinion: Opinion
     received_at: datetime
+    #: ``tapped_at`` in microseconds since the epoch (worked out once, when validated).
+    tapped_us: int = -1
+
+    def __post_init__(self) -> None:
+        if self.tapped_us < 0:
+            object.__setattr__(self, "tapped_us", micros(self.opinion.instant))
 
 
 @dataclass(frozen=True)
@@ -299,7 +305,7 @@ _INSERT_TAP = (
 _UPSERT_CURRENT = (
     "INSERT INTO current_opinions (festival, artwork, visitor, choice, tapped_us, seq, tap_id) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (festival, artwork, visitor) DO UPDATE SET "
+    "ON CONFLICT (festival, visitor, artwork) DO UPDATE SET "
     "choice = excluded.choice, tapped_us = excluded.tapped_us, seq = excluded.seq, "
     "tap_id = excluded.tap_id "
     "WHERE (excluded.tapped_us, excluded.seq, excluded.tap_id) > "
@@ -327,22 +333,45 @@ def _accept_id(db: Database, message_id: str, received_at: str) -> bool:
     return cursor.rowcount == 1
 
 
-def _store_opinion(db: Database, item: StoreOpinion, outcome: BatchOutcome) -> None:
-    o = item.opinion
-    received = now_text(item.received_at)
-    if not _accept_id(db, o.id, received):
-        outcome.duplicates += 1
-        return
-    tapped_us = micros(o.instant)
-    db.conn.execute(
-        _INSERT_TAP,
-        (o.id, o.festival, o.station, o.artwork, o.visitor, o.choice, o.tapped_at, tapped_us,
-         o.seq, received),
-    )  # fmt: skip
-    db.conn.execute(
-        _UPSERT_CURRENT, (o.festival, o.artwork, o.visitor, o.choice, tapped_us, o.seq, o.id)
+def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome) -> None:
+    """Store a run of opinions with one statement per table (what is new of them)."""
+    ids = [item.opinion.id for item in run]
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.conn.execute(f"SELECT id FROM accepted_ids WHERE id IN ({marks})", chunk)
+        known.update(row[0] for row in rows)
+    fresh: list[StoreOpinion] = []
+    for item in run:
+        if item.opinion.id in known:
+            outcome.duplicates += 1
+        else:
+            known.add(item.opinion.id)
+            fresh.append(item)
+    received = [now_text(item.received_at) for item in fresh]
+    db.conn.executemany(
+        "INSERT INTO accepted_ids (id, received_at) VALUES (?, ?)",
+        [(item.opinion.id, at) for item, at in zip(fresh, received, strict=True)],
     )
-    outcome.stored += 1
+    db.conn.executemany(
+        _INSERT_TAP,
+        [
+            (o.id, o.festival, o.station, o.artwork, o.visitor, o.choice, o.tapped_at,
+             item.tapped_us, o.seq, at)
+            for item, at in zip(fresh, received, strict=True)
+            for o in (item.opinion,)
+        ],
+    )  # fmt: skip
+    db.conn.executemany(
+        _UPSERT_CURRENT,
+        [
+            (o.festival, o.artwork, o.visitor, o.choice, item.tapped_us, o.seq, o.id)
+            for item in fresh
+            for o in (item.opinion,)
+        ],
+    )
+    outcome.stored += len(fresh)
 
 
 def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome) -> None:
@@ -391,7 +420,6 @@ def _store_rejection(db: Database, item: StoreRejection, outcome: BatchOutcome) 
 
 
 _WRITERS = {
-    StoreOpinion: _store_opinion,
     StoreErase: _store_erase,
     StoreStatus: _store_status,
     StoreRejection: _store_rejection,
@@ -412,8 +440,17 @@ def write_batch(
     """
     outcome = BatchOutcome()
     with immediate(db):
+        run: list[StoreOpinion] = []
         for item in items:
+            if isinstance(item, StoreOpinion):
+                run.append(item)
+                continue
+            if run:
+                _store_opinions(db, run, outcome)
+                run = []
             _WRITERS[type(item)](db, item, outcome)  # type: ignore[operator]
+        if run:
+            _store_opinions(db, run, outcome)
         if outcome.rejected:
             db.conn.execute(
                 "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",
@@ -515,7 +552,7 @@ def current_festival_visitors(db: Database, festival_id: str) -> int:
 
 _LATEST_AS_OF = (
     "SELECT artwork, visitor, choice, row_number() OVER ("
-    "PARTITION BY artwork, visitor ORDER BY tapped_us DESC, seq DESC, id DESC) AS r "
+    "PARTITION BY visitor, artwork ORDER BY tapped_us DESC, seq DESC, id DESC) AS r "
     "FROM taps WHERE festival = ? AND tapped_us <= ?"
 )
 
