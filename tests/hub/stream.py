@@ -72,7 +72,7 @@ class StreamPublisher:
             missing = [i for i, info in enumerate(infos) if not _published(info)]
             if not missing:
                 break
-            time.sleep(0.5)
+            time.sleep(3)
             if [i for i in missing if not _published(infos[i])] == missing:
                 # Nothing moved: hand the broker those again (the hub drops duplicates).
                 for i in missing:
