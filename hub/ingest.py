@@ -219,7 +219,14 @@ class Hub:
         now = self.clock()
         items = []
         for delivery in batch:
-            item = classify(registry, delivery.received, now)
+            try:
+                item = classify(registry, delivery.received, now)
+            except Exception as exc:  # a bug must not stop the service: keep the message
+                log.exception("could not process a message on %r", delivery.received.topic)
+                item = store.StoreRejection(
+                    delivery.received.topic, "bad_value", f"could not be processed: {exc!r}",
+                    delivery.received.payload, delivery.received.received_at,
+                )  # fmt: skip
             items.append(item)
             metrics.received(counters, _kind(delivery.received.topic))
         metrics.observe(counters, metrics.BATCH_SIZE, metrics.BATCH_SIZE_BUCKETS, len(batch))
