@@ -147,6 +147,12 @@ class Rule(BaseModel):
             given = [name for name in PERMIT_ONLY if getattr(self, name) is not None]
             if given:
                 raise ValueError(f"a prohibit has no {' or '.join(given)} (only a permit has)")
+        else:
+            nulls = [name for name in PERMIT_ONLY if getattr(self, name) is None]
+            if nulls:
+                raise ValueError(
+                    f"{', '.join(nulls)} must not be null; leave it out for the default"
+                )
         if (
             self.valid_from is not None
             and self.valid_until is not None
