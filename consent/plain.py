@@ -11,7 +11,7 @@ from consent.sources import FestivalInfo
 _PLACES: dict[Action, str] = {
     "display": "on {their} screens",
     "analyse": "in {their} reports",
-    "export": "in datasets {they} download",
+    "export": "in datasets {they_download}",
 }
 _PUBLIC_PLACES: dict[Action, str] = {
     "display": "on the public web board",
@@ -71,8 +71,8 @@ def _where(rule: Rule) -> str:
     if rule.to == "public":
         return _PUBLIC_PLACES[rule.action]
     if rule.to == "network":
-        return _PLACES[rule.action].format(their="their", they="they")
-    return _PLACES[rule.action].format(their="its", they="it")
+        return _PLACES[rule.action].format(their="their", they_download="they download")
+    return _PLACES[rule.action].format(their="its", they_download="it downloads")
 
 
 def _sentence(festival: FestivalInfo, rule: Rule, names: Mapping[str, str]) -> str:
