@@ -180,7 +180,7 @@ def _board_cell(cell: Cell, title: str | None, choices: Sequence[str]) -> BoardC
     return BoardCell(artwork=cell.artwork, title=title, visitors=cell.visitors, counts=counts)
 
 
-def policy_warnings(policy: Policy) -> list[str]:
+def policy_warnings(policy: Policy, owner: str | None = None) -> list[str]:
     """Combinations of rules an organiser should know about before saving ``policy``.
 
     - A festival-level permit (its total counts every artwork) beside an artwork-level
@@ -189,6 +189,8 @@ def policy_warnings(policy: Policy) -> list[str]:
     - A prohibition for an audience that a broader permit for the same action already
       covers on public screens or the public web: the prohibition cannot hide what the
       public board shows.
+    - With ``owner`` given: a rule naming the festival itself, which has no effect (a
+      festival always sees all of its own data).
     """
     warnings: list[str] = []
     permits = [rule for rule in policy.rules if rule.effect == "permit"]
@@ -212,6 +214,13 @@ def policy_warnings(policy: Policy) -> list[str]:
                 f"{_words(rule)} cannot hide what {_words(broader)} shows to everyone, "
                 f"{rule.to} included"
             )
+    if owner is not None:
+        for rule in policy.rules:
+            if rule.to == f"festival:{owner}":
+                warnings.append(
+                    f"{_words(rule)} names {owner} itself; it has no effect, because a "
+                    "festival always sees all of its own data"
+                )
     return warnings
 
 

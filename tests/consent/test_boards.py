@@ -235,3 +235,20 @@ def test_warnings_for_totals_beside_withheld_artworks() -> None:
         )
         == []
     )
+
+
+def test_warning_for_a_rule_about_the_festival_itself() -> None:
+    policy = Policy.checked(
+        {"rules": [{"effect": "prohibit", "to": "festival:strp", "action": "export"}]}, KNOWN
+    )
+    assert policy_warnings(policy) == []
+    (warning,) = policy_warnings(policy, "strp")
+    assert "no effect" in warning
+
+
+def test_board_models_give_a_json_schema() -> None:
+    schema = Board.model_json_schema()
+    assert schema["required"] == ["viewer", "generated_at", "sections"]
+    section = schema["$defs"]["Section"]
+    assert section["additionalProperties"] is False
+    assert set(section["required"]) >= {"festival", "cells", "withheld", "rule", "policy_version"}
