@@ -31,9 +31,19 @@ class MemorySource:
         self.infos[info.id] = info
         self.titles[info.id] = dict(artworks)
 
-    def tap(self, festival: str, artwork: str, visitor: str, choice: str, at: datetime) -> None:
-        seq = len(self.taps)
-        self.taps.append(Tap(festival, artwork, visitor, choice, at, seq, f"id-{seq:06d}"))
+    def tap(
+        self,
+        festival: str,
+        artwork: str,
+        visitor: str,
+        choice: str,
+        at: datetime,
+        seq: int | None = None,
+        id: str | None = None,
+    ) -> None:
+        number = len(self.taps)
+        seq = number if seq is None else seq
+        self.taps.append(Tap(festival, artwork, visitor, choice, at, seq, id or f"id-{number:06d}"))
 
     def festivals(self) -> Sequence[FestivalInfo]:
         return [self.infos[key] for key in sorted(self.infos)]

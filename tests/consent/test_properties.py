@@ -8,6 +8,7 @@ difference.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +47,8 @@ class GenTap:
     choice: str
     minutes: int  # relative to NOW; may be slightly ahead (station clocks)
     seconds: int
+    seq: int  # small, so that ties on tapped_at and seq happen and the id decides
+    id: str
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,9 @@ def festivals(draw: st.DrawFn) -> tuple[GenFestival, ...]:
 @st.composite
 def taps(draw: st.DrawFn, fests: Sequence[GenFestival]) -> tuple[GenTap, ...]:
     result = []
-    for _ in range(draw(st.integers(0, 25))):
+    count = draw(st.integers(0, 25))
+    numbers = draw(st.permutations(range(count)))
+    for index in range(count):
         festival = draw(st.sampled_from(fests))
         result.append(
             GenTap(
@@ -91,6 +96,8 @@ def taps(draw: st.DrawFn, fests: Sequence[GenFestival]) -> tuple[GenTap, ...]:
                 draw(st.sampled_from(festival.choices)),
                 draw(st.sampled_from([-120, -61, -60, -45, -30, -16, -15, -14, -5, -1, 0, 0, 2])),
                 draw(st.sampled_from([0, 0, 30])),
+                draw(st.integers(0, 2)),
+                str(uuid.UUID(int=numbers[index] * 7919)),
             )
         )
     return tuple(result)
@@ -212,14 +219,14 @@ def oracle(case: Case) -> dict[str, Any]:
         cutoff = case.now - timedelta(minutes=delay) if delay > 0 else None
         latest: dict[tuple[str, str], tuple[datetime, int, str]] = {}
         choice_of: dict[tuple[str, str], str] = {}
-        for seq, tap in enumerate(case.taps):
+        for tap in case.taps:
             if tap.festival != festival_id:
                 continue
             at = NOW + timedelta(minutes=tap.minutes, seconds=tap.seconds)
             if cutoff is not None and at > cutoff:
                 continue
             key = (tap.artwork, tap.visitor)
-            order_key = (at, seq, f"{seq:08d}")
+            order_key = (at, tap.seq, tap.id)
             if key not in latest or order_key > latest[key]:
                 latest[key] = order_key
                 choice_of[key] = tap.choice
@@ -281,7 +288,7 @@ def memory_source(case: Case) -> OpinionSource:
         source.add_festival(info, {a: f"Title of {a}" for a in festival.artworks})
     for tap in case.taps:
         at = NOW + timedelta(minutes=tap.minutes, seconds=tap.seconds)
-        source.tap(tap.festival, tap.artwork, tap.visitor, tap.choice, at)
+        source.tap(tap.festival, tap.artwork, tap.visitor, tap.choice, at, tap.seq, tap.id)
     return source
 
 
