@@ -8,7 +8,8 @@ nothing is shared until its organisers say so.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -102,7 +103,7 @@ class PolicyStore:
             raise ValueError("a policy change needs an author")
         text = json.dumps(checked.wire(), sort_keys=True, ensure_ascii=False)
         created = format_time(self.clock())
-        with self.db.conn:
+        with self._writing():
             # One statement picks and takes the next number, so two writers cannot share it.
             self.db.execute(
                 f"""
@@ -129,7 +130,7 @@ class PolicyStore:
         at: datetime,
     ) -> None:
         """Record that ``accessor`` (as ``viewer``) read ``festival``'s data for ``action``."""
-        with self.db.conn:
+        with self._writing():
             self.db.execute(
                 f"""
                 INSERT INTO {ACCESS_LOG} (festival, accessor, viewer, action, policy_version, at)
@@ -155,6 +156,27 @@ class PolicyStore:
             )
             for row in rows
         ]
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction that takes the write lock up front.
+
+        A deferred transaction that reads and then writes can fail at once, without
+        waiting, when another connection committed in between (WAL mode); taking the lock
+        first makes concurrent writers wait their turn under the busy timeout instead.
+        Inside a caller's transaction the write simply joins it.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
 
     def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, params)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consent.policy import Policy, PolicyError, Rule
 
@@ -183,3 +185,70 @@ def test_rules_are_immutable() -> None:
     rule = Rule(effect="permit", to="public", action="display")
     with pytest.raises(ValueError):
         rule.level = "artwork"  # type: ignore[misc]
+
+
+# Any JSON-ish rule: either the policy is accepted and means what it says, or it is refused
+# with a PolicyError that names a rule; nothing else ever escapes.
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10**13),
+    st.sampled_from(
+        [
+            "permit",
+            "prohibit",
+            "public",
+            "network",
+            "platform",
+            "festival:dd",
+            "festival:zz",
+            "display",
+            "analyse",
+            "export",
+            "artwork",
+            "festival",
+            "2026-05-01T20:00:00Z",
+            "2026-05-01T21:00:00+01:00",
+            "soon",
+            "",
+        ]
+    ),
+)
+FIELDS = ["effect", "to", "action", "level", "min_visitors", "delay_minutes", "valid_from"]
+FIELDS += ["valid_until", "extra"]
+_base = st.fixed_dictionaries(
+    {
+        "effect": st.sampled_from(["permit", "prohibit"]),
+        "to": st.sampled_from(["public", "network", "platform", "festival:dd"]),
+        "action": st.sampled_from(["display", "analyse", "export"]),
+    }
+)
+_changes = st.dictionaries(st.sampled_from(FIELDS), _values, max_size=1)
+# Many rules start valid and get at most one field changed, so both outcomes come up often.
+_rule = st.one_of(
+    st.dictionaries(st.sampled_from(FIELDS), _values),
+    st.builds(lambda base, changes: {**base, **changes}, _base, _changes),
+    _base,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_rule, max_size=5))
+def test_any_input_is_accepted_faithfully_or_refused_by_rule(
+    rules: list[dict[str, object]],
+) -> None:
+    try:
+        policy = Policy.checked({"rules": rules}, KNOWN)
+    except PolicyError as error:
+        assert error.problems and all(p.startswith("rule") for p in error.problems)
+        return
+    assert len(policy.rules) == len(rules)
+    assert len({(r.to, r.action) for r in policy.rules}) == len(rules)
+    for raw, rule in zip(rules, policy.rules, strict=True):
+        assert (rule.effect, rule.to, rule.action) == (raw["effect"], raw["to"], raw["action"])
+        if rule.effect == "prohibit":
+            assert rule.level is rule.min_visitors is rule.delay_minutes is None
+        else:
+            assert rule.min_visitors is not None and rule.min_visitors >= 1
+            assert rule.delay_minutes is not None and rule.delay_minutes >= 0
+    assert Policy.checked(policy.wire(), KNOWN) == policy

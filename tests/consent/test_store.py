@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -148,3 +149,33 @@ def test_migrations_are_recorded() -> None:
     MIGRATIONS.apply(db)
     assert {"consent_policy_versions", "consent_access_log"} <= set(db.table_names())
     assert MIGRATIONS.pending(db) == []
+
+
+def test_concurrent_writers_get_distinct_versions(tmp_path: object) -> None:
+    path = f"{tmp_path}/hub.db"
+    migrate(path)
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        db = connect(path)
+        try:
+            store = PolicyStore(db)
+            for n in range(15):
+                store.set("strp", SHARE, name, f"change {n}", KNOWN)
+                store.record_access("strp", name, "platform", "export", n, datetime.now(UTC))
+        except BaseException as exc:  # reported below, with the thread's name
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=writer, args=(f"writer-{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db = connect(path)
+    history = PolicyStore(db).history("strp")
+    assert [v.version for v in history] == list(range(1, 61))
+    assert len(PolicyStore(db).access_log("strp", limit=1000)) == 60
+    db.close()
