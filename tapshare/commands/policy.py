@@ -177,7 +177,7 @@ def policy_history(settings: Settings, festival_id: str, diff: tuple[int, int] |
         click.echo(f"{festival_id} has set no policy: it shares nothing (version 0)")
         return
     for version in versions:
-        when = format_time(version.created_at) if version.created_at else "-"
+        when = version.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if version.created_at else "-"
         reason = f"  {version.reason}" if version.reason else ""
         click.echo(
             f"{version.version:>4}  {when}  {version.author}  "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlite_utils import Database
 
 from consent.boards import Board, UnknownViewer, build_board, policy_warnings
 from consent.policy import Policy
@@ -252,3 +254,28 @@ def test_board_models_give_a_json_schema() -> None:
     section = schema["$defs"]["Section"]
     assert section["additionalProperties"] is False
     assert set(section["required"]) >= {"festival", "cells", "withheld", "rule", "policy_version"}
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("hub.opinions") is None,
+    reason="the hub's store is not in this tree yet",
+)
+def test_revoking_a_grant_changes_the_very_next_read_through_the_hub() -> None:
+    from hub.opinions import HubOpinions
+
+    from hub import registry
+    from tapshare.database import migration_sets
+
+    db = Database(memory=True)
+    for migrations in migration_sets():
+        migrations.apply(db)
+    registry.add_festival(db, "strp", "STRP")
+    registry.add_festival(db, "dd", "Dutch Design Week")
+    policies, source = PolicyStore(db), HubOpinions(db)
+    known = {"strp", "dd"}
+    policies.set("strp", {"rules": [permit("network", min_visitors=1)]}, "ann", "share", known)
+    before = build_board(source, policies, "festival:dd", "display", NOW)
+    policies.set("strp", {"rules": []}, "ann", "revoke", known)
+    after = build_board(source, policies, "festival:dd", "display", NOW)
+    assert [s.festival for s in before.sections] == ["dd", "strp"]
+    assert [s.festival for s in after.sections] == ["dd"]
