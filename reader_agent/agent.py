@@ -267,6 +267,9 @@ class Station:
 
     def start(self) -> None:
         """Start the publisher and every reader loop; return at once."""
+        # nfcpy logs tag identifiers at debug level; a UID must never reach a log.
+        nfc_log = logging.getLogger("nfc")
+        nfc_log.setLevel(max(nfc_log.getEffectiveLevel(), logging.INFO))
         log.info(
             "station %s/%s starting: %d readers, %d messages in the outbox (next seq %d)",
             self.settings.festival,
