@@ -174,3 +174,43 @@ def test_a_failing_reader_is_reopened_and_reported(tmp_path: Path, write_setting
     assert source.closes >= source.opens - 1
     assert json.loads(station.outbox.pending()[0].payload)["artwork"] == "aw-1"
     station.outbox.close()
+
+
+def test_a_full_outbox_refuses_taps_then_recovers(mosquitto: Mosquitto, write_settings, caplog):
+    mosquitto.stop()
+    failures: list[str] = []
+    settings = write_settings(
+        mosquitto.url,
+        [{"device": "sim:rate=200,visitors=100000", "artwork": "aw-1", "choice": "love"}],
+        outbox_limit=10,
+        tap_guard_seconds=0,
+        reconnect_max_seconds=1,
+    )
+    station = Station(
+        settings,
+        on_tap=lambda reader, result, seconds: (
+            failures.append(result.outcome) if result.outcome == "failed" else None
+        ),
+    )
+    thread = threading.Thread(target=station.run, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: len(failures) >= 3)
+        assert len(station.outbox) == 10
+        assert station.status().outbox_full
+        assert "outbox full" in caplog.text
+        assert thread.is_alive()
+        collector = Collector(mosquitto, STATUS)
+        mosquitto.start()
+        collector.connect()
+        # The broker is back: the outbox drains, taps are recorded again, the status says so.
+        assert wait_for(lambda: station.outbox.next_seq() > 20, timeout=20)
+        assert wait_for(
+            lambda: (
+                bool(collector.payloads())
+                and not parse_status(collector.payloads()[-1]).outbox_full
+            )
+        )
+    finally:
+        station.stop()
+        thread.join(15)
