@@ -9,14 +9,13 @@ Which signal a reader gives is its ``feedback`` setting:
   gpiozero (BCM numbering);
 - ``auto`` (default): ``device`` for an nfcpy reader, ``none`` for a simulated one.
 
-Signals run in the background, so the reader goes back to listening at once; they start
-within milliseconds of the read.
+Signals start within milliseconds of the read: the tap is committed to the outbox first,
+which takes about a millisecond.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,7 +68,14 @@ class CallbackFeedback:
 
 
 class DeviceFeedback:
-    """The reader's own LED and buzzer through nfcpy: one short beep, or three when failed."""
+    """The reader's own LED and buzzer through nfcpy: one short beep, or three when failed.
+
+    The signal is given on the reader's own thread, inside nfcpy's connect callback while
+    the tag is held: nfcpy drives a device from one thread only, and the presence check
+    simply waits for the beep.
+    """
+
+    BEEP_SECONDS = 0.08
 
     def __init__(self, device: Any) -> None:
         # ``device`` is an nfcpy ``nfc.clf.device.Device``; readers without LED or buzzer
@@ -77,17 +83,15 @@ class DeviceFeedback:
         self._device = device
 
     def _pattern(self, beeps: int) -> None:
-        def run() -> None:
-            try:
-                for _ in range(beeps):
-                    self._device.turn_on_led_and_buzzer()
-                    time.sleep(0.08)
-                    self._device.turn_off_led_and_buzzer()
-                    time.sleep(0.08)
-            except Exception as exc:  # a reader unplugged mid-beep: the reader loop handles it
-                log.debug("feedback on the reader failed: %s", exc)
-
-        threading.Thread(target=run, name="feedback", daemon=True).start()
+        try:
+            for number in range(beeps):
+                if number:
+                    time.sleep(self.BEEP_SECONDS)
+                self._device.turn_on_led_and_buzzer()
+                time.sleep(self.BEEP_SECONDS)
+                self._device.turn_off_led_and_buzzer()
+        except Exception as exc:  # a reader unplugged mid-beep: the reader loop handles it
+            log.debug("feedback on the reader failed: %s", exc)
 
     def recorded(self) -> None:
         self._pattern(1)

@@ -191,17 +191,26 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return text or "(file)"
 
 
-def _describe(error: Any, source: str, environment: set[str]) -> str:
+def _describe(error: Any, environment: set[str]) -> tuple[str | None, str]:
+    """(the environment variable it came from, if any; what is wrong with which key)."""
     loc = tuple(error.get("loc", ()))
     key = _where(loc)
     top = str(loc[0]) if loc else ""
-    origin = f"environment {ENV_PREFIX}{top.upper()}" if top in environment else source
+    variable = f"environment {ENV_PREFIX}{top.upper()}" if top in environment else None
     if error.get("type") == "extra_forbidden":
-        return f"{origin}: unknown key {key!r}"
+        return variable, f"unknown key {key!r}"
     if error.get("type") == "missing":
-        return f"{origin}: missing key {key!r}"
+        return variable, f"missing key {key!r}"
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    return f"{origin}: bad value for {key!r}: {message}"
+    return variable, f"bad value for {key!r}: {message}"
+
+
+def _report(errors: list[Any], source: str, environment: set[str]) -> str:
+    problems = [_describe(error, environment) for error in errors]
+    in_file = [text for variable, text in problems if variable is None]
+    parts = [f"{source}: " + "; ".join(in_file)] if in_file else []
+    parts += [f"{variable}: {text}" for variable, text in problems if variable is not None]
+    return "; ".join(parts)
 
 
 def load_settings(path: Path) -> StationSettings:
@@ -227,8 +236,7 @@ def load_settings(path: Path) -> StationSettings:
     try:
         settings = StationSettings(**data)
     except ValidationError as exc:
-        problems = [_describe(error, str(path), environment) for error in exc.errors()]
-        raise SettingsError("; ".join(problems)) from None
+        raise SettingsError(_report(exc.errors(), str(path), environment)) from None
     except SourceError as exc:
         # An environment value that should be JSON (READERS) and is not.
         cause = exc.__cause__

@@ -37,6 +37,12 @@ def reader_command(config: Path) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if config.stat().st_mode & 0o004:
+        logging.getLogger("reader_agent").warning(
+            "%s is readable by every user of this machine and holds the station's secrets: "
+            "chmod o-r it",
+            config,
+        )
     try:
         station = Station(settings)
     except (OutboxError, ValueError) as exc:

@@ -214,3 +214,51 @@ def test_a_full_outbox_refuses_taps_then_recovers(mosquitto: Mosquitto, write_se
     finally:
         station.stop()
         thread.join(15)
+
+
+class TwelveTaps(TagSource):
+    """Twelve visitors tap, on a reader with an LED and buzzer."""
+
+    def __init__(self, device) -> None:
+        super().__init__("twelve")
+        self.device_with_led = device
+        self.count = 0
+
+    def open(self) -> None:
+        pass
+
+    def read(self, on_tag, stop: threading.Event) -> None:
+        if self.count < 12:
+            self.count += 1
+            on_tag(bytes([4, 0, 0, 0, 0, 0, self.count]))
+        else:
+            stop.wait(0.1)
+
+    def close(self) -> None:
+        pass
+
+    def feedback_device(self):
+        return self.device_with_led
+
+
+def test_feedback_says_recorded_or_failed(write_settings):
+    from tests.reader_agent.test_parts import LedReader
+
+    settings = write_settings(
+        "mqtt://127.0.0.1:9",
+        [{"device": "sim:rate=0", "artwork": "aw-1", "choice": "love"}],
+        outbox_limit=10,
+    )
+    outcomes: list[str] = []
+    station = Station(settings, on_tap=lambda reader, result, s: outcomes.append(result.outcome))
+    led = LedReader()
+    station.readers[0].source = TwelveTaps(led)
+    station.readers[0].start()
+    try:
+        assert wait_for(lambda: len(outcomes) == 12)
+    finally:
+        station.stopping.set()
+        station.readers[0].join(5)
+        station.outbox.close()
+    assert outcomes == ["recorded"] * 10 + ["failed"] * 2
+    assert led.calls == ["on", "off"] * (10 + 3 * 2)
