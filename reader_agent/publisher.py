@@ -67,6 +67,8 @@ class Publisher:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_connect_fail = self._on_connect_fail
+        self._next_fail_log = 0.0
 
     @property
     def connected(self) -> bool:
@@ -121,9 +123,22 @@ class Publisher:
                 log.warning("the broker refused the connection: %s; retrying", reason)
             return
         log.info("connected to %s", self.settings.broker.redacted())
+        self._next_fail_log = 0.0
         self._connected.set()
         self._status_due = 0.0
         self._wake.set()
+
+    def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        # Said once a minute at most: a station may be out of reach for hours.
+        now = time.monotonic()
+        if now >= self._next_fail_log:
+            self._next_fail_log = now + 60
+            log.warning(
+                "cannot reach the broker %s (network, address or TLS certificate); "
+                "retrying, %d messages wait in the outbox",
+                self.settings.broker.redacted(),
+                len(self.outbox),
+            )
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, *_: Any) -> None:
         if self._connected.is_set() and not self._stopping.is_set():
