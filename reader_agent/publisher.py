@@ -198,6 +198,7 @@ class Publisher:
             self._last_handed = message.seq
 
     def _send_status(self) -> None:
+        # Due time first: a change noticed while this status is built asks for another.
+        self._status_due = time.monotonic() + self.settings.status_interval
         status = self._status("online")
         self.client.publish(self._status_topic, status.payload(), qos=1, retain=True)
-        self._status_due = time.monotonic() + self.settings.status_interval
