@@ -246,6 +246,9 @@ class Station:
         except OutboxError as exc:
             log.error("tap not recorded: %s", exc)
             return TapResult("failed", error=str(exc))
+        except Exception as exc:  # signing or validation: the visitor must still hear "failed"
+            log.exception("tap not recorded on %s", config.device)
+            return TapResult("failed", error=f"{type(exc).__name__}: {exc}")
         if self._outbox_was_full:
             self._outbox_was_full = False
             log.info("outbox has room again: taps are recorded")

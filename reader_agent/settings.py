@@ -161,6 +161,15 @@ class StationSettings(BaseSettings):
     def _parse_key(cls, value: Any) -> bytes:
         return _key(value)
 
+    @field_validator("readers")
+    @classmethod
+    def _one_loop_per_device(cls, readers: list[ReaderSettings]) -> list[ReaderSettings]:
+        devices = [r.device for r in readers if not r.device.startswith("sim:")]
+        twice = sorted({d for d in devices if devices.count(d) > 1})
+        if twice:
+            raise ValueError(f"device {twice[0]!r} is used by more than one reader")
+        return readers
+
     @model_validator(mode="after")
     def _tls_needs_mqtts(self) -> StationSettings:
         if self.ca_file is not None and not self.broker.tls:

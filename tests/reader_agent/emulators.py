@@ -1,8 +1,10 @@
 """Tags for nfcpy's ``udp`` driver, so that tests run the station's real nfcpy code path.
 
 ``Type3Tag`` is emulated by nfcpy itself (``clf.connect(card=…)``); ``NtagEmulator`` is a
-small Type 2 tag (an NTAG wristband with a 7-byte UID) of ours that answers the frames the
-udp driver sends: anticollision, select and page reads. Each ``tap`` puts a tag on the
+small Type 2 tag of ours with an NTAG wristband's 7-byte NXP UID that answers the frames the
+udp driver sends: anticollision, select and page reads. It stays silent to AUTHENTICATE and
+GET_VERSION (nfcpy then takes it for a MIFARE Ultralight), because nfcpy waits only 10 ms
+for those answers and a late one would be mistaken for the answer to the next frame. Each ``tap`` puts a tag on the
 reader for a while, then takes it away.
 """
 

@@ -70,6 +70,21 @@ def test_bad_readers_are_named(tmp_path: Path, reader, expected):
     assert expected in str(error.value)
 
 
+def test_one_device_serves_one_reader(tmp_path: Path):
+    readers = [{**READER, "device": "usb:054c:06c1"}, {**READER, "device": "usb:054c:06c1"}]
+    with pytest.raises(SettingsError, match="'usb:054c:06c1' is used by more than one"):
+        load_settings(write(tmp_path, station_toml("mqtt://hub", Path("o.db"), readers)))
+    # Simulated readers may share a description.
+    assert (
+        len(
+            load_settings(
+                write(tmp_path, station_toml("mqtt://h", Path("o"), [READER] * 2))
+            ).readers
+        )
+        == 2
+    )
+
+
 def test_missing_and_malformed_values(tmp_path: Path):
     text = station_toml("http://hub", Path("o.db"), [READER]).replace(SECRET, "XYZ")
     text = text.replace('station = "st-01"\n', "")
