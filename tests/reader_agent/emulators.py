@@ -4,8 +4,8 @@
 small Type 2 tag of ours with an NTAG wristband's 7-byte NXP UID that answers the frames the
 udp driver sends: anticollision, select and page reads. It stays silent to AUTHENTICATE and
 GET_VERSION (nfcpy then takes it for a MIFARE Ultralight), because nfcpy waits only 10 ms
-for those answers and a late one would be mistaken for the answer to the next frame. Each ``tap`` puts a tag on the
-reader for a while, then takes it away.
+for those answers and a late one would be mistaken for the answer to the next frame.
+Each ``tap`` puts a tag on the reader for a while, then takes it away.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -70,6 +71,14 @@ def make_certificates(directory: Path) -> None:
     )
 
 
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+    except OSError:
+        return False
+    return True
+
+
 @pytest.fixture
 def tls_broker(mosquitto_factory):
     # The broker's own directory, so that Mosquitto (which drops to its own user when
@@ -85,6 +94,8 @@ def tls_broker(mosquitto_factory):
             f"listener {plain} 127.0.0.1",
         ],
     )
+    # Mosquitto.start waits for the first listener only.
+    assert wait_for(lambda: _accepts(plain))
     yield broker, directory / "ca.pem", SimpleNamespace(host="127.0.0.1", port=plain)
     shutil.rmtree(directory, ignore_errors=True)
 
