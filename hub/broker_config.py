@@ -52,12 +52,14 @@ class BrokerConfig:
 def password_file_text(db: Database, hub_account: tuple[str, str] | None) -> str:
     """The password file: the hub's account and every enabled station's."""
     lines = [f"{hub_account[0]}:{hub_account[1]}"] if hub_account else []
+    lines += [f"{user}:{hashed}" for user, hashed, _ in store.bridge_accounts(db)]
     lines += [f"{user}:{hashed}" for user, hashed, _, _ in store.broker_station_accounts(db)]
     return "\n".join(lines) + "\n"
 
 
 def acl_text(db: Database, hub_account: tuple[str, str] | None) -> str:
-    """The ACL: the hub reads all of tapshare/, each station writes under its own topics."""
+    """The ACL: the hub reads all of tapshare/, each station writes under its own topics,
+    each site broker's bridge under its festival's."""
     lines = [
         "# Written by `tapshare broker-config` from the hub's registry; write it again",
         "# instead of editing it.",
@@ -65,9 +67,22 @@ def acl_text(db: Database, hub_account: tuple[str, str] | None) -> str:
     ]
     if hub_account is not None:
         lines += [f"user {hub_account[0]}", f"topic read {HUB_SUBSCRIPTION}", ""]
+    for user, _, festival in store.bridge_accounts(db):
+        # A site broker forwards its own festival's messages, and nothing else.
+        lines += [f"user {user}", f"topic write {festival_topics(festival)}", ""]
     for user, _, festival, station in store.broker_station_accounts(db):
         lines += [f"user {user}", f"topic write {station_filter(festival, station)}", ""]
     return "\n".join(lines)
+
+
+def festival_topics(festival_id: str) -> str:
+    """The topic filter of everything a festival's stations publish."""
+    return f"tapshare/v1/{festival_id}/#"
+
+
+def write_atomically(path: Path, text: str, mode: int) -> None:
+    """Replace ``path`` with ``text`` whole (a reader sees the old file or the new one)."""
+    _write_atomically(path, text, mode)
 
 
 def config_text(password_file: Path, acl_file: Path) -> str:

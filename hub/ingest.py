@@ -27,6 +27,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from sqlite_utils import Database
 
 from hub import metrics, store
+from hub.lifecycle import apply_retention
 from hub.migrations import MIGRATIONS
 from hub.validate import Received, RegistryView, classify
 from protocol import Rejected, parse_topic
@@ -40,6 +41,8 @@ log = logging.getLogger("tapshare.hub")
 MAX_BATCH: Final = 2000
 #: How often the hub logs a summary of what it did.
 SUMMARY_INTERVAL_SECONDS: Final = 60.0
+#: How often the hub removes taps older than their festival's retention (and at start).
+RETENTION_INTERVAL_SECONDS: Final = 300.0
 _RETRY_MIN, _RETRY_MAX = 0.1, 5.0
 
 
@@ -88,6 +91,7 @@ class Hub:
         synchronous: str = "FULL",
         on_commit: Callable[[store.BatchOutcome, Sequence[store.StoreItem]], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        retention_interval: float = RETENTION_INTERVAL_SECONDS,
     ) -> None:
         self.db_path = Path(db_path)
         self.broker_url = broker_url
@@ -97,6 +101,7 @@ class Hub:
         self.synchronous = synchronous
         self.on_commit = on_commit
         self.clock = clock
+        self.retention_interval = retention_interval
         self.connected = threading.Event()
         self._stopping = threading.Event()
         self._queue: queue.SimpleQueue[_Delivery | None] = queue.SimpleQueue()
@@ -191,8 +196,23 @@ class Hub:
         self._stopping.set()
         self._queue.put(None)
 
+    def _retention(self, db: Database) -> None:
+        # In the writer thread, between batches: it never competes with ingest for the lock.
+        try:
+            for item in apply_retention(db, self.clock()):
+                if item.taps:
+                    log.info(
+                        "retention: festival %s: removed %d taps tapped before %s",
+                        item.festival, item.taps, item.cutoff,
+                    )  # fmt: skip
+        except sqlite3.Error as exc:
+            log.error("retention failed (%s); trying again in %.0f s", exc,
+                      self.retention_interval)  # fmt: skip
+
     def _write_loop(self, db: Database) -> None:
         last_summary = time.monotonic()
+        self._retention(db)
+        last_retention = time.monotonic()
         while not self._stopping.is_set():
             try:
                 first = self._queue.get(timeout=1.0)
@@ -212,6 +232,9 @@ class Hub:
             if time.monotonic() - last_summary >= SUMMARY_INTERVAL_SECONDS:
                 last_summary = time.monotonic()
                 log.info("so far: %s", self._summary())
+            if time.monotonic() - last_retention >= self.retention_interval:
+                last_retention = time.monotonic()
+                self._retention(db)
 
     def _write(self, db: Database, batch: list[_Delivery]) -> None:
         counters = self._pending

@@ -206,3 +206,19 @@ def counts(db: Database) -> None:
 def operations(db: Database) -> None:
     """Dead letters, station health and counters."""
     _run(db, _OPERATIONS)
+
+
+_LIFECYCLE = [
+    # 0 keeps a festival's taps forever; N > 0 removes taps older than N days.
+    "ALTER TABLE festivals ADD COLUMN retain_days INTEGER NOT NULL DEFAULT 0",
+    # Retention finds a festival's old taps by time.
+    "CREATE INDEX taps_by_time ON taps(festival, tapped_us)",
+    # Bridge accounts of site brokers: a site's broker forwards its festival's messages.
+    "ALTER TABLE broker_accounts ADD COLUMN festival TEXT",
+]
+
+
+@MIGRATIONS(name="0005_lifecycle")
+def lifecycle(db: Database) -> None:
+    """Per-festival retention of taps, and site brokers' bridge accounts."""
+    _run(db, _LIFECYCLE)

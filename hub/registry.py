@@ -14,6 +14,7 @@ from typing import Final
 from sqlite_utils import Database
 
 from hub import store
+from hub.lifecycle import MAX_RETAIN_DAYS
 from hub.models import DEFAULT_CHOICES, Artwork, Festival, Station, StationCredentials
 from hub.passwords import hash_password, new_key, new_password
 from protocol.broker import BrokerURL
@@ -109,9 +110,19 @@ def set_festival(
     festival_id: str,
     name: str | None = None,
     board_min_visitors: int | None = None,
+    retain_days: int | None = None,
 ) -> Festival:
-    """Change a festival's name and/or its own boards' minimum visitors; return it."""
+    """Change a festival's name, its own boards' minimum visitors and/or how many days
+    it keeps its taps (0: forever); return it."""
     _existing_festival(db, festival_id)
+    if retain_days is not None and (
+        isinstance(retain_days, bool)
+        or not isinstance(retain_days, int)
+        or not 0 <= retain_days <= MAX_RETAIN_DAYS
+    ):
+        raise RegistryError(
+            f"retention must be a whole number of days from 0 (keep forever) to {MAX_RETAIN_DAYS}"
+        )
     if name is not None:
         name = _text("festival name", name)
     if board_min_visitors is not None and (
@@ -123,6 +134,8 @@ def set_festival(
             f"board minimum visitors must be a whole number from 1 to {MAX_BOARD_MIN_VISITORS}"
         )
     store.update_festival(db, festival_id, name, board_min_visitors)
+    if retain_days is not None:
+        store.set_festival_retain_days(db, festival_id, retain_days)
     return _existing_festival(db, festival_id)
 
 

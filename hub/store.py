@@ -170,6 +170,52 @@ def disable_station(db: Database, festival_id: str, station_id: str, when: str) 
         return cursor.rowcount == 1
 
 
+def festival_retentions(db: Database) -> list[tuple[str, int]]:
+    """(festival, retain_days) of every festival that keeps its taps for a limited time."""
+    rows = db.conn.execute(
+        "SELECT id, retain_days FROM festivals WHERE retain_days > 0 ORDER BY id"
+    )
+    return [(row[0], int(row[1])) for row in rows]
+
+
+def festival_retain_days(db: Database, festival_id: str) -> int:
+    """How many days the festival keeps its taps (0: forever)."""
+    row = db.conn.execute(
+        "SELECT retain_days FROM festivals WHERE id = ?", (festival_id,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def set_festival_retain_days(db: Database, festival_id: str, days: int) -> None:
+    """Set how many days the festival keeps its taps (0: forever)."""
+    with immediate(db):
+        db.conn.execute("UPDATE festivals SET retain_days = ? WHERE id = ?", (days, festival_id))
+
+
+def expire_current_opinions(db: Database, festival_id: str, cutoff_us: int) -> int:
+    """Remove current opinions older than the cut-off (inside the caller's transaction);
+    the counting triggers follow. A current opinion is its key's latest tap, so these are
+    exactly the keys whose every tap is about to be removed."""
+    return int(
+        db.conn.execute(
+            "DELETE FROM current_opinions WHERE festival = ? AND tapped_us < ?",
+            (festival_id, cutoff_us),
+        ).rowcount
+    )
+
+
+def expire_taps(db: Database, festival_id: str, cutoff_us: int, limit: int) -> int:
+    """Remove up to ``limit`` taps older than the cut-off (inside the caller's
+    transaction); their ids stay accepted, so a redelivery does not bring them back."""
+    return int(
+        db.conn.execute(
+            "DELETE FROM taps WHERE tap_no IN (SELECT tap_no FROM taps "
+            "WHERE festival = ? AND tapped_us < ? LIMIT ?)",
+            (festival_id, cutoff_us, limit),
+        ).rowcount
+    )
+
+
 def list_stations(db: Database, festival_id: str) -> list[Station]:
     """A festival's stations, ordered by id."""
     rows = db.conn.execute(
@@ -206,11 +252,15 @@ def station_registered_elsewhere(db: Database, festival_id: str, station_id: str
     return row is not None
 
 
-def broker_station_accounts(db: Database) -> list[tuple[str, str, str, str]]:
-    """(username, password hash, festival, station) of every enabled station."""
+def broker_station_accounts(
+    db: Database, festival_id: str | None = None
+) -> list[tuple[str, str, str, str]]:
+    """(username, password hash, festival, station) of every enabled station (of one
+    festival, when given)."""
     rows = db.conn.execute(
         "SELECT broker_username, broker_password_hash, festival, id FROM stations "
-        "WHERE enabled = 1 ORDER BY festival, id"
+        "WHERE enabled = 1 AND (? IS NULL OR festival = ?) ORDER BY festival, id",
+        (festival_id, festival_id),
     )
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
@@ -233,6 +283,30 @@ def set_broker_account(
             "INSERT INTO broker_accounts (username, role, password_hash, created_at) "
             "VALUES (?, ?, ?, ?)",
             (username, role, password_hash, created_at),
+        )
+
+
+def bridge_accounts(db: Database) -> list[tuple[str, str, str]]:
+    """(username, password hash, festival) of every site broker's bridge account."""
+    rows = db.conn.execute(
+        "SELECT username, password_hash, festival FROM broker_accounts "
+        "WHERE role = 'site' ORDER BY festival"
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def set_bridge_account(
+    db: Database, festival_id: str, username: str, password_hash: str, created_at: str
+) -> None:
+    """Create or replace the bridge account of a festival's site broker."""
+    with immediate(db):
+        db.conn.execute(
+            "DELETE FROM broker_accounts WHERE role = 'site' AND festival = ?", (festival_id,)
+        )
+        db.conn.execute(
+            "INSERT INTO broker_accounts (username, role, password_hash, created_at, festival) "
+            "VALUES (?, 'site', ?, ?, ?)",
+            (username, password_hash, created_at, festival_id),
         )
 
 

@@ -42,6 +42,7 @@ class Mosquitto:
         extra_config: Iterable[str] = (),
         directory: Path | None = None,
         executable: str = "mosquitto",
+        config_file: Path | None = None,
     ) -> None:
         found = shutil.which(executable)
         if found is None:
@@ -58,6 +59,29 @@ class Mosquitto:
         self.log_path = self.directory / "mosquitto.log"
         self.config_path = self.directory / "mosquitto.conf"
         self._process: subprocess.Popen[bytes] | None = None
+        logging = [
+            f"log_dest file {self.log_path}",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
+            "connection_messages true",
+        ]
+        if config_file is not None:
+            # A whole configuration written elsewhere (e.g. a site broker's, which names its
+            # own listener, accounts and bridge): only where to keep data and logs is added.
+            if port is None:
+                raise ValueError("give the port the configuration's listener uses")
+            if password_file is not None or acl_file is not None or extra_config:
+                raise ValueError("config_file replaces password_file, acl_file, extra_config")
+            lines = [
+                f"persistence_location {self.data_dir}/",
+                *logging,
+                Path(config_file).read_text(),
+            ]
+            self.config_path.write_text("\n".join(lines) + "\n")
+            self._hand_over_to_broker_user()
+            return
         lines = [
             f"listener {self.port} {self.host}",
             f"persistence_location {self.data_dir}/",
@@ -67,12 +91,7 @@ class Mosquitto:
             # subscribers that are a little behind.
             "max_queued_messages 1000000",
             "max_queued_bytes 0",
-            f"log_dest file {self.log_path}",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-            "log_type information",
-            "connection_messages true",
+            *logging,
         ]
         if password_file is not None:
             target = self.directory / "passwd"

@@ -14,6 +14,12 @@ import click
 from hub import queries
 from hub.broker_config import HUB_USERNAME, write_broker_config
 from hub.ingest import BrokerAuthError, Hub
+from hub.site_broker import (
+    DEFAULT_LISTEN_PORT,
+    DEFAULT_MAX_QUEUED,
+    SiteConfigError,
+    write_site_config,
+)
 from tapshare.cli import Settings, fail
 from tapshare.commands.registry import open_database
 from tapshare.database import migrate
@@ -64,16 +70,59 @@ def hub_command(settings: Settings, client_id: str, ca_file: Path | None) -> Non
     "out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write passwd, acl and tapshare.conf into.",
+    help="Directory to write passwd, acl and tapshare.conf (or tapshare-site.conf) into.",
 )
 @click.option(
     "--rotate-hub-password",
     is_flag=True,
     help="Give the hub's broker account a new password (printed once).",
 )
-@click.pass_obj
-def broker_config_command(settings: Settings, out: Path, rotate_hub_password: bool) -> None:
-    """Write Mosquitto's password file and ACL from the registry."""
+@click.option(
+    "--site",
+    metavar="FESTIVAL",
+    help="Write the configuration of FESTIVAL's site broker instead, bridged to --broker.",
+)
+@click.option(
+    "--listen-port",
+    type=click.IntRange(1, 65535),
+    default=DEFAULT_LISTEN_PORT,
+    show_default=True,
+    help="With --site: the port the site broker listens on for stations.",
+)
+@click.option(
+    "--max-queued",
+    type=click.IntRange(1, 100_000_000),
+    default=DEFAULT_MAX_QUEUED,
+    show_default=True,
+    help="With --site: most messages the site broker queues while the hub is unreachable.",
+)
+@click.option(
+    "--rotate-bridge-password",
+    is_flag=True,
+    help="With --site: give the bridge's account a new password.",
+)
+@click.pass_context
+def broker_config_command(
+    ctx: click.Context,
+    out: Path,
+    rotate_hub_password: bool,
+    site: str | None,
+    listen_port: int,
+    max_queued: int,
+    rotate_bridge_password: bool,
+) -> None:
+    """Write Mosquitto's password file and ACL from the registry (with --site: a
+    festival's site broker, bridged to the hub's)."""
+    settings: Settings = ctx.obj
+    if site is not None:
+        if rotate_hub_password:
+            fail("--rotate-hub-password is for the hub's broker; leave out --site")
+        _site_config(settings, site, out, listen_port, max_queued, rotate_bridge_password)
+        return
+    for name in ("listen_port", "max_queued", "rotate_bridge_password"):
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name != "DEFAULT":
+            fail(f"--{name.replace('_', '-')} needs --site")
     with open_database(settings) as db:
         try:
             written = write_broker_config(db, out, rotate_hub_password)
@@ -90,6 +139,34 @@ def broker_config_command(settings: Settings, out: Path, rotate_hub_password: bo
             f"run the hub with --broker mqtt://{HUB_USERNAME}:{written.hub_password}@HOST:PORT"
         )
     click.echo("reload Mosquitto (SIGHUP) for the change to take effect")
+
+
+def _site_config(
+    settings: Settings, festival: str, out: Path, port: int, max_queued: int, rotate: bool
+) -> None:
+    if not settings.broker_given:
+        fail("give the hub's broker with --broker (the site broker bridges to it)")
+    with open_database(settings) as db:
+        try:
+            written = write_site_config(
+                db, festival, out, settings.broker, listen_port=port, max_queued=max_queued,
+                rotate_bridge_password=rotate,
+            )  # fmt: skip
+        except SiteConfigError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"cannot write the site broker's configuration into {out}: {exc}")
+    click.echo(f"wrote {written.password_file}, {written.acl_file} and {written.config_file}")
+    click.echo(
+        f"site broker of {festival}: {written.stations} enabled station(s) on port {port}, "
+        f"bridged to {settings.broker.redacted()} as {written.bridge_username}"
+    )
+    if written.new_bridge_password:
+        click.echo(
+            "the bridge has a new password: write the hub's broker configuration again "
+            "(tapshare broker-config --out DIR) and reload the hub's Mosquitto"
+        )
+    click.echo("reload the site's Mosquitto (SIGHUP) for the change to take effect")
 
 
 @click.command("dead-letters")

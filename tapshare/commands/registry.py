@@ -9,7 +9,7 @@ from typing import TypeVar
 import click
 from sqlite_utils import Database
 
-from hub import queries, registry
+from hub import queries, registry, store
 from hub.registry import RegistryError
 from tapshare.cli import Settings, fail
 from tapshare.database import connect, migrate
@@ -79,20 +79,33 @@ def festival_add(settings: Settings, festival_id: str, name: str, choices: str |
     metavar="K",
     help="Fewest visitors a cell needs on the festival's own boards (default 1).",
 )
+@click.option(
+    "--retain-days",
+    type=int,
+    metavar="N",
+    help="Remove taps older than N days (0: keep them forever, the default).",
+)
 @click.pass_obj
 def festival_set(
-    settings: Settings, festival_id: str, name: str | None, board_min_visitors: int | None
+    settings: Settings,
+    festival_id: str,
+    name: str | None,
+    board_min_visitors: int | None,
+    retain_days: int | None,
 ) -> None:
-    """Change a festival's name or its own boards' minimum visitors per cell."""
-    if name is None and board_min_visitors is None:
-        fail("nothing to change: give --name and/or --board-min-visitors")
+    """Change a festival's name, its own boards' minimum visitors per cell or how long
+    its taps are kept."""
+    if name is None and board_min_visitors is None and retain_days is None:
+        fail("nothing to change: give --name, --board-min-visitors and/or --retain-days")
     with open_database(settings) as db:
         festival = _registry(
-            lambda: registry.set_festival(db, festival_id, name, board_min_visitors)
+            lambda: registry.set_festival(db, festival_id, name, board_min_visitors, retain_days)
         )
+        days = store.festival_retain_days(db, festival.id)
+    kept = f"taps kept {days} days" if days else "taps kept forever"
     click.echo(
         f"festival {festival.id}: name {festival.name!r}, "
-        f"board minimum {festival.board_min_visitors} visitors"
+        f"board minimum {festival.board_min_visitors} visitors, {kept}"
     )
 
 

@@ -41,7 +41,14 @@ class StreamPublisher:
     """Publishes payloads at QoS 1 with a persistent session, as a station would: what the
     broker has not acknowledged is sent again (same id) until it has."""
 
-    def __init__(self, broker: Mosquitto, station: StationCredentials, payloads: list[bytes]):
+    def __init__(
+        self,
+        broker: Mosquitto,
+        station: StationCredentials,
+        payloads: list[bytes],
+        *,
+        login: bool = False,
+    ):
         self.topic = topic_for(station.festival, station.station, "opinion")
         self.payloads = payloads
         self.client = mqtt.Client(
@@ -52,6 +59,8 @@ class StreamPublisher:
         )
         self.client.max_inflight_messages_set(100)
         self.client.reconnect_delay_set(0.1, 1)
+        if login:
+            self.client.username_pw_set(station.broker_username, station.broker_password)
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
         self.sent = 0

@@ -21,6 +21,7 @@ def test_migrations_are_recorded_and_run_once(db_path):
         "hub:0002_taps",
         "hub:0003_counts",
         "hub:0004_operations",
+        "hub:0005_lifecycle",
     ]
     assert migrate(db_path) == []
     db = connect(db_path)

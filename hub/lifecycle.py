@@ -1,0 +1,122 @@
+"""Data lifecycle: per-festival retention of taps and consistent online backups.
+
+Retention removes a festival's taps whose ``tapped_at`` is older than its ``retain_days``.
+A visitor's current opinion on an artwork is their latest tap on it, so it is older than
+the cut-off exactly when every tap of that visitor on that artwork is: removing those
+current opinions (the counting triggers follow) leaves the counts exactly what a recount
+of the kept taps gives.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from sqlite_utils import Database
+
+from hub import store
+
+#: Taps removed per transaction, so the hub's writer never waits long for the lock.
+RETENTION_CHUNK: Final = 5000
+#: Most days a festival may keep its taps for (about 100 years); 0 keeps them forever.
+MAX_RETAIN_DAYS: Final = 36_500
+#: Pages copied per backup step (4 KiB pages: 16 MiB a step).
+BACKUP_PAGES_PER_STEP: Final = 4096
+TAPS_EXPIRED: Final = "tapshare_hub_taps_expired_total"
+
+
+@dataclass(frozen=True)
+class Expired:
+    """What retention removed from one festival."""
+
+    festival: str
+    retain_days: int
+    cutoff: str
+    taps: int
+    opinions: int
+
+
+def apply_retention(db: Database, now: datetime) -> list[Expired]:
+    """Remove every festival's taps older than its retention; return what went, per
+    festival with a retention (festivals without one are left alone)."""
+    results = []
+    for festival_id, days in store.festival_retentions(db):
+        cutoff = now - timedelta(days=days)
+        cutoff_us = store.micros(cutoff)
+        with store.immediate(db):
+            opinions = store.expire_current_opinions(db, festival_id, cutoff_us)
+        taps = 0
+        while True:
+            with store.immediate(db):
+                removed = store.expire_taps(db, festival_id, cutoff_us, RETENTION_CHUNK)
+                if removed:
+                    store.add_counters(db, {(TAPS_EXPIRED, "{}"): removed})
+            taps += removed
+            if removed < RETENTION_CHUNK:
+                break
+        results.append(Expired(festival_id, days, store.now_text(cutoff), taps, opinions))
+    return results
+
+
+class BackupError(RuntimeError):
+    """A backup could not be made; the message says why. Nothing is left behind."""
+
+
+def backup(
+    source: Path | str,
+    target: Path | str,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Copy the database at ``source`` to ``target`` with SQLite's online backup API while
+    the hub may keep writing; return the copy's size in pages.
+
+    The copy is one consistent snapshot: the source is read inside one read transaction,
+    so commits made meanwhile are neither half in it nor restart it. ``target`` must not
+    exist; the copy is written next to it and linked into place only when complete and
+    checked. ``progress(copied, total)`` is called after each step.
+    """
+    target = Path(target)
+    if target.exists():
+        raise BackupError(f"{target} already exists; refusing to overwrite it")
+    if not Path(source).exists():
+        raise BackupError(f"database {source} does not exist")
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        src = sqlite3.connect(str(source), timeout=30)
+        try:
+            # One snapshot for the whole copy (WAL lets the hub commit meanwhile).
+            src.execute("BEGIN")
+            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            dst = sqlite3.connect(str(partial))
+            try:
+
+                def step(status: int, remaining: int, total: int) -> None:
+                    if progress is not None:
+                        progress(total - remaining, total)
+
+                src.backup(dst, pages=BACKUP_PAGES_PER_STEP, progress=step, sleep=0)
+                (check,) = dst.execute("PRAGMA quick_check").fetchone()
+                if check != "ok":
+                    raise BackupError(f"the copy failed its check: {check}")
+                (pages,) = dst.execute("PRAGMA page_count").fetchone()
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        try:
+            # A hard link never replaces a file that appeared meanwhile.
+            os.link(partial, target)
+        except FileExistsError:
+            raise BackupError(f"{target} already exists; refusing to overwrite it") from None
+        return int(pages)
+    except sqlite3.Error as exc:
+        raise BackupError(f"backup of {source} to {target} failed: {exc}") from exc
+    except OSError as exc:
+        raise BackupError(f"cannot write {target}: {exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
