@@ -273,18 +273,33 @@ class Hub:
         self, db: Database, items: list[store.StoreItem], counters: metrics.Counters
     ) -> store.BatchOutcome:
         delay = _RETRY_MIN
+        failures = 0
         while True:
             try:
-                return store.write_batch(db, items, counters, metrics.outcome)
+                outcome = store.write_batch(db, items, counters, metrics.outcome)
             except sqlite3.Error as exc:
                 # Disk full, database locked for too long, ...: nothing was written and
-                # nothing acknowledged, so trying again later loses nothing.
-                log.error("could not write a batch of %d (%s); retrying in %.1f s",
-                          len(items), exc, delay)  # fmt: skip
+                # nothing acknowledged, so trying again later loses nothing. The broker
+                # sends no more than its in-flight window meanwhile.
+                failures += 1
                 self._pending[(metrics.COMMIT_FAILURES, metrics.NO_LABELS)] += 1
+                if _is_disk_full(exc):
+                    log.error(
+                        "the database's disk is full (%s): holding a batch of %d messages "
+                        "unacknowledged, the broker keeps them; free space on the disk of %s; "
+                        "retrying in %.1f s", exc, len(items), self.db_path, delay,
+                    )  # fmt: skip
+                else:
+                    log.error("could not write a batch of %d (%s); retrying in %.1f s",
+                              len(items), exc, delay)  # fmt: skip
                 if self._stopping.wait(delay):
                     raise
                 delay = min(delay * 2, _RETRY_MAX)
+                continue
+            if failures:
+                log.warning("the batch of %d is written after %d failed attempts; resuming",
+                            len(items), failures)  # fmt: skip
+            return outcome
 
     def _acknowledge(self, batch: list[_Delivery]) -> None:
         client = self._client
@@ -319,6 +334,11 @@ class Hub:
             self._pending = metrics.new_counters()
         except sqlite3.Error as exc:
             log.warning("could not write the last counters: %s", exc)
+
+
+def _is_disk_full(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
 
 
 def _kind(topic: str) -> str:

@@ -52,7 +52,14 @@ def immediate(db: Database) -> Iterator[Database]:
             db.conn.execute("ROLLBACK")
         raise
     else:
-        db.conn.execute("COMMIT")
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            # A commit that fails (the disk is full) can leave the transaction open; end it
+            # so that the next attempt starts afresh.
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
 
 
 # -- registry ------------------------------------------------------------------------------

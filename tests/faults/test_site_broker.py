@@ -123,3 +123,24 @@ def test_cli_writes_the_site_config_and_keeps_the_bridge_password(
     misplaced = runner.invoke(cli, [*base, "broker-config", "--out", str(out),
                                     "--max-queued", "5"])  # fmt: skip
     assert misplaced.exit_code == 2 and "--max-queued needs --site" in misplaced.stderr
+
+
+def test_the_site_broker_restarted_mid_stream_loses_and_duplicates_nothing(
+    db, registered, db_path, tmp_path, mosquitto_factory, broker_dir
+):
+    site = start_site(db, tmp_path, mosquitto_factory, broker_dir)
+    payloads = make_opinions(registered.st1, COUNT)
+    with running_hub(db_path, site.hub_broker, site.hub_url):
+        # The hub's broker is away first, so the site broker holds taps when it restarts.
+        site.hub_broker.stop()
+        stream = StreamPublisher(site.site_broker, registered.st1, payloads, login=True).start()
+        try:
+            assert wait_for(lambda: stream.sent >= COUNT // 2, 30)
+            site.site_broker.restart()  # the bridge and its queue go down and come back
+            site.hub_broker.start()
+            assert stream.done.wait(60)
+            assert wait_for(lambda: stored(db_path)[0] >= COUNT, 60), stored(db_path)
+            time.sleep(0.5)
+            assert stored(db_path) == (COUNT, COUNT, 0)
+        finally:
+            stream.close()
