@@ -114,10 +114,12 @@ def festival_set(
 def festival_list(settings: Settings) -> None:
     """List the registered festivals."""
     with open_database(settings) as db:
+        retention = dict(store.festival_retentions(db))
         rows = [
-            (f.id, f.name, ",".join(f.choices), f.board_min_visitors) for f in queries.festivals(db)
+            (f.id, f.name, ",".join(f.choices), f.board_min_visitors, retention.get(f.id, "-"))
+            for f in queries.festivals(db)
         ]
-    print_table(("ID", "NAME", "CHOICES", "BOARD-MIN"), rows)
+    print_table(("ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS"), rows)
 
 
 @click.group("artwork")

@@ -1,8 +1,10 @@
 """The hub's disk fills up mid-stream: the hub stops acknowledging and says why, loses
 nothing, and carries on by itself once there is space again.
 
-The database lives on a small tmpfs of its own, filled up to the last few pages by another
-file, so SQLite meets a real "database or disk is full"."""
+As root, the database lives on a small tmpfs of its own, filled up to the last few pages by
+another file, so SQLite meets a real "database or disk is full". Everywhere, the same is
+also run with the hub's connection capped by SQLite's ``max_page_count``, which fails the
+same way."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import hub.ingest
 from tapshare.database import connect, migrate
 from tests.faults.site import stored
 from tests.harness.mqtt import wait_for
@@ -63,12 +66,44 @@ def fill(disk: Path, leave: int) -> Path:
 
 def test_a_full_disk_holds_messages_back_and_loses_nothing(small_disk, mosquitto, caplog):
     db_path = small_disk / "hub.db"
+    registered = register(db_path)
+    filler = fill(small_disk, HEADROOM)
+    run_until_full_then_free(db_path, registered, mosquitto, caplog, filler.unlink)
+
+
+def test_a_database_at_its_page_limit_holds_messages_back(db_path, mosquitto, caplog, monkeypatch):
+    registered = register(db_path)
+    reader = connect(db_path)
+    (pages,) = reader.conn.execute("PRAGMA page_count").fetchone()
+    reader.close()
+    connections = []
+    open_database = hub.ingest.open_database
+
+    def capped(path, synchronous="FULL"):
+        db = open_database(path, synchronous)
+        db.execute(f"PRAGMA max_page_count = {pages + 20}")
+        connections.append(db)
+        return db
+
+    monkeypatch.setattr(hub.ingest, "open_database", capped)
+
+    def free() -> None:
+        connections[0].execute("PRAGMA max_page_count = 1000000")
+
+    run_until_full_then_free(db_path, registered, mosquitto, caplog, free)
+
+
+def register(db_path: Path) -> Registered:
     migrate(db_path)
     db = connect(db_path)
-    registered = Registered(db)
-    db.close()
+    try:
+        return Registered(db)
+    finally:
+        db.close()
+
+
+def run_until_full_then_free(db_path, registered, mosquitto, caplog, free) -> None:
     payloads = make_opinions(registered.st1, COUNT)
-    filler = fill(small_disk, HEADROOM)
 
     def full_reports() -> int:
         return sum("disk is full" in r.getMessage() for r in caplog.records)
@@ -87,7 +122,7 @@ def test_a_full_disk_holds_messages_back_and_loses_nothing(small_disk, mosquitto
             assert stored(db_path) == held
             assert hub.connected.is_set()
 
-            filler.unlink()  # space returns
+            free()  # space returns
             assert wait_for(lambda: stored(db_path)[0] >= COUNT, 60), stored(db_path)
             assert stream.done.wait(60)
             time.sleep(0.5)  # a redelivery would show now; it must change nothing

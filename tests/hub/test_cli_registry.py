@@ -24,10 +24,11 @@ def test_register_and_list(runner, db_path):
     assert (
         run(runner, db_path, "festival", "set", "strp", "--board-min-visitors", "4").exit_code == 0
     )
+    assert run(runner, db_path, "festival", "set", "strp", "--retain-days", "90").exit_code == 0
     listing = run(runner, db_path, "festival", "list").output.splitlines()
-    assert listing[0].split() == ["ID", "NAME", "CHOICES", "BOARD-MIN"]
-    assert listing[1].split() == ["dfest", "D", "yes,no", "1"]
-    assert listing[2].split() == ["strp", "STRP", "love,like,meh,dislike", "4"]
+    assert listing[0].split() == ["ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS"]
+    assert listing[1].split() == ["dfest", "D", "yes,no", "1", "-"]
+    assert listing[2].split() == ["strp", "STRP", "love,like,meh,dislike", "4", "90"]
     assert run(runner, db_path, "artwork", "add", "strp", "aw-1", "--title", "Cloud").exit_code == 0
     assert run(runner, db_path, "artwork", "list", "strp").output.splitlines()[1].split() == [
         "aw-1",
