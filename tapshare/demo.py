@@ -84,7 +84,7 @@ FESTIVALS: tuple[DemoFestival, ...] = (
                     "min_visitors": 1,
                 },
             ]
-        },  # fmt: skip
+        },
         stations={
             "hall-a": (
                 DemoArtwork("cloud", "Cloud", 0.6, (0.45, 0.3, 0.15, 0.1)),
@@ -110,7 +110,7 @@ FESTIVALS: tuple[DemoFestival, ...] = (
                     "min_visitors": 10,
                 },
             ]
-        },  # fmt: skip
+        },
         stations={
             "tent": (
                 DemoArtwork("drone-choir", "Drone Choir", 0.5, (0.3, 0.4, 0.2, 0.1)),
@@ -182,8 +182,9 @@ def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
 
     Returns the station.toml files written.
     """
-    from consent.store import PolicyStore
     from dashboard.accounts import add_organiser
+
+    from consent.store import PolicyStore
     from hub import registry
     from tapshare.database import connect, migrate
 
@@ -361,27 +362,25 @@ class Demo:
         self.say(self.progress(time.monotonic() - started))
 
     def progress(self, elapsed: float) -> str:
-        """One line: taps stored per festival and stations online."""
-        from hub import queries
+        """One line: opinions stored and refused, and stations online."""
+        from hub import metrics, queries
         from tapshare.database import connect
 
         db = connect(self.plan.db)
         try:
-            per_festival = []
-            online = total_stations = 0
+            totals: dict[str, float] = {}
+            for name, _labels, value in queries.counters(db):
+                totals[name] = totals.get(name, 0) + value
+            online = total = 0
             for festival in FESTIVALS:
-                count = db.execute(
-                    "SELECT COUNT(*) FROM taps WHERE festival = ?", [festival.id]
-                ).fetchone()[0]
-                per_festival.append(f"{festival.id} {count}")
                 for health in queries.stations(db, festival.id):
-                    total_stations += 1
+                    total += 1
                     online += health.state == "online"
         finally:
             db.close()
         return (
-            f"{elapsed:5.0f} s  taps stored: {', '.join(per_festival)}  "
-            f"stations online: {online}/{total_stations}"
+            f"{elapsed:5.0f} s  opinions stored: {totals.get(metrics.STORED, 0):.0f}  "
+            f"refused: {totals.get(metrics.REJECTED, 0):.0f}  stations online: {online}/{total}"
         )
 
     def stop(self) -> None:
