@@ -1,0 +1,101 @@
+"""What the dashboard reads, in one place: registry facts from the hub's queries, and
+opinions only through :func:`consent.boards.build_board`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from consent.boards import Board, build_board
+from consent.policy import Policy
+from consent.sources import FestivalInfo
+from consent.store import PolicyStore
+from hub import queries
+from hub.opinions import HubOpinions
+
+PUBLIC = "public"
+ACTIONS = ("display", "analyse", "export")
+
+
+class UnknownFestival(LookupError):
+    """A festival id that the hub's registry does not know."""
+
+    def __init__(self, festival_id: str) -> None:
+        super().__init__(f"unknown festival: {festival_id}")
+        self.festival_id = festival_id
+
+
+def now() -> datetime:
+    """The server's clock, the "now" of every read (SPEC §4)."""
+    return datetime.now(UTC)
+
+
+def festival(db: Database, festival_id: str) -> FestivalInfo:
+    """A registered festival; raises :class:`UnknownFestival` for any other id."""
+    info = queries.festival(db, festival_id)
+    if info is None:
+        raise UnknownFestival(festival_id)
+    return info
+
+
+def festivals(db: Database) -> list[FestivalInfo]:
+    """Every registered festival, ordered by id."""
+    return list(queries.festivals(db))
+
+
+def artwork_titles(db: Database, festival_id: str) -> dict[str, str]:
+    """The festival's artworks, id to title (registry facts, not opinions)."""
+    return {artwork.id: artwork.title for artwork in queries.artworks(db, festival_id)}
+
+
+def artworks(db: Database, festival_id: str) -> list[Any]:
+    """The festival's artworks as the hub lists them."""
+    return list(queries.artworks(db, festival_id))
+
+
+def stations(db: Database, festival_id: str) -> list[Any]:
+    """The festival's stations with their health (``hub.queries.StationHealth``)."""
+    return list(queries.stations(db, festival_id))
+
+
+def offline_stations(db: Database, festival_id: str) -> list[str]:
+    """Enabled stations of the festival that announced they are offline."""
+    return [s.station for s in stations(db, festival_id) if s.enabled and s.state == "offline"]
+
+
+def viewer_for(board_id: str) -> str:
+    """The viewer of a board id: ``public``, or ``festival:ID`` for a festival's screens."""
+    return PUBLIC if board_id == PUBLIC else f"festival:{board_id}"
+
+
+def board(
+    db: Database,
+    viewer: str,
+    action: str = "display",
+    *,
+    accessor: str | None = None,
+    draft: Policy | None = None,
+    at: datetime | None = None,
+) -> Board:
+    """The board ``viewer`` may see for ``action`` now, decided by the consent layer.
+
+    ``accessor`` names the person reading (recorded in owners' access logs for analyse and
+    export reads); ``draft`` previews an unsaved policy of its festival.
+    """
+    return build_board(
+        HubOpinions(db),
+        PolicyStore(db),
+        viewer,
+        action,
+        at or now(),
+        accessor=accessor,
+        draft=draft,
+    )
+
+
+def policy_store(db: Database) -> PolicyStore:
+    """The consent layer's store of policy versions, access log and receipts."""
+    return PolicyStore(db)

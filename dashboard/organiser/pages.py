@@ -1,0 +1,209 @@
+"""The organiser's pages for one festival: registry and health, policy editor with
+preview, history, access log, receipts and the analyse view."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from consent.boards import policy_warnings
+from consent.plain import explain
+from consent.policy import Policy, PolicyError
+from dashboard import data
+from dashboard.database import get_db
+from dashboard.organiser import blueprint
+from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.streams import section_titles
+
+MAX_REASON_LENGTH = 500
+
+
+@blueprint.get("/")
+def home() -> Response | str:
+    """The festivals this organiser manages (straight to the one, when there is one)."""
+    organiser = current_organiser()
+    if organiser is None:
+        return redirect(url_for("organiser.login", next=request.path))
+    if len(organiser.festivals) == 1:
+        return redirect(url_for("organiser.overview", festival_id=organiser.festivals[0]))
+    db = get_db()
+    known = {f.id: f for f in data.festivals(db)}
+    return render_template(
+        "organiser/home.html",
+        festivals=[known[f] for f in organiser.festivals if f in known],
+    )
+
+
+@blueprint.get("/<festival_id>/")
+@owner_required
+def overview(festival_id: str) -> str:
+    """The festival's artworks and stations, with each station's health."""
+    db = get_db()
+    return render_template(
+        "organiser/overview.html",
+        festival=data.festival(db, festival_id),
+        artworks=data.artworks(db, festival_id),
+        stations=data.stations(db, festival_id),
+    )
+
+
+def audiences(db: Any, festival_id: str) -> list[tuple[str, str]]:
+    """The audiences a policy can be previewed for: (viewer, label)."""
+    others = [f for f in data.festivals(db) if f.id != festival_id]
+    return [
+        ("public", "The public (web board)"),
+        ("platform", "The platform operator"),
+        *[(f"festival:{f.id}", f"Festival {f.name} ({f.id})") for f in others],
+    ]
+
+
+def _policy_json(policy: Policy | None) -> str:
+    if policy is None:
+        return json.dumps({"rules": []}, indent=2)
+    return json.dumps(policy.model_dump(mode="json", exclude_none=True), indent=2)
+
+
+def parse_policy(text: str) -> Policy:
+    """A policy from the editor's JSON; raises ``PolicyError`` with a readable message."""
+    try:
+        return Policy.model_validate_json(text)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'policy'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise PolicyError(problems) from None
+
+
+def _editor(festival_id: str, text: str, **extra: Any) -> str:
+    db = get_db()
+    store = data.policy_store(db)
+    return render_template(
+        "organiser/policy.html",
+        festival=data.festival(db, festival_id),
+        policy_text=text,
+        current=store.current(festival_id),
+        audiences=audiences(db, festival_id),
+        audience=extra.pop("audience", "public"),
+        action=extra.pop("action", "display"),
+        actions=data.ACTIONS,
+        **extra,
+    )
+
+
+@blueprint.get("/<festival_id>/policy")
+@owner_required
+def policy(festival_id: str) -> str:
+    """The policy editor, opened on the current policy."""
+    current = data.policy_store(get_db()).current(festival_id)
+    return _editor(festival_id, _policy_json(current))
+
+
+@blueprint.post("/<festival_id>/policy")
+@owner_required
+def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
+    """Preview the edited policy for an audience, or save it as a new version."""
+    db = get_db()
+    text = request.form.get("policy", "")
+    audience = request.form.get("audience", "public")
+    action = request.form.get("action", "display")
+    reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
+    if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
+        return _editor(festival_id, text, error=f"unknown audience: {audience}"), 400
+    if action not in data.ACTIONS:
+        return _editor(festival_id, text, error=f"unknown action: {action}"), 400
+    try:
+        draft = parse_policy(text)
+    except PolicyError as exc:
+        return _editor(festival_id, text, error=str(exc), audience=audience, action=action), 400
+    if request.form.get("do") == "save":
+        organiser = current_organiser()
+        assert organiser is not None  # owner_required let us in
+        known = {f.id for f in data.festivals(db)}
+        try:
+            version = data.policy_store(db).set(
+                festival_id, draft, organiser.email, reason or "changed in the dashboard", known
+            )
+        except PolicyError as exc:
+            return _editor(festival_id, text, error=str(exc), audience=audience), 400
+        flash(f"Saved as version {getattr(version, 'version', version)}.")
+        return redirect(url_for("organiser.policy", festival_id=festival_id))
+    preview = data.board(db, audience, action, draft=draft, accessor=None)
+    body = preview.model_dump(mode="json")
+    body["sections"] = [s for s in body["sections"] if s["festival"] == festival_id]
+    return _editor(
+        festival_id,
+        text,
+        audience=audience,
+        action=action,
+        preview=body,
+        titles=section_titles(db, body),
+        warnings=list(policy_warnings(draft)),
+        explanation=explain(data.festival(db, festival_id), draft),
+    )
+
+
+@blueprint.get("/<festival_id>/history")
+@owner_required
+def history(festival_id: str) -> str:
+    """Every version of the policy, newest first, each with its diff from the one before."""
+    db = get_db()
+    store = data.policy_store(db)
+    versions = list(store.history(festival_id))
+    diffs = {}
+    for older, newer in zip(versions, versions[1:], strict=False):
+        diffs[newer.version] = store.diff(festival_id, older.version, newer.version)
+    return render_template(
+        "organiser/history.html",
+        festival=data.festival(db, festival_id),
+        versions=list(reversed(versions)),
+        diffs=diffs,
+    )
+
+
+@blueprint.get("/<festival_id>/access-log")
+@owner_required
+def access_log(festival_id: str) -> str:
+    """Who read this festival's data for analysis or export, when, under which version."""
+    db = get_db()
+    return render_template(
+        "organiser/access_log.html",
+        festival=data.festival(db, festival_id),
+        entries=list(data.policy_store(db).access_log(festival_id)),
+    )
+
+
+@blueprint.get("/<festival_id>/receipts")
+@owner_required
+def receipts(festival_id: str) -> str:
+    """Consent receipts: what each policy version granted, to whom, from when."""
+    from consent import receipts as consent_receipts
+
+    db = get_db()
+    return render_template(
+        "organiser/receipts.html",
+        festival=data.festival(db, festival_id),
+        receipts=list(consent_receipts.receipts(data.policy_store(db), festival_id)),
+    )
+
+
+@blueprint.get("/<festival_id>/analyse")
+@owner_required
+def analyse(festival_id: str) -> str:
+    """The analyse view: this festival's data and what others share for analysis."""
+    db = get_db()
+    organiser = current_organiser()
+    assert organiser is not None
+    body = data.board(
+        db, f"festival:{festival_id}", "analyse", accessor=organiser.email
+    ).model_dump(mode="json")
+    return render_template(
+        "organiser/analyse.html",
+        festival=data.festival(db, festival_id),
+        board=body,
+        titles=section_titles(db, body),
+    )
