@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -46,18 +47,22 @@ def dashboard_command(
     if dev:
         app.run(host=host, port=port, debug=True, threaded=True)
         return
+    streams = app.extensions["tapshare_streams"]
     try:
         server = make_server(app, host, port, threads=threads)
     except OSError as exc:
+        streams.stop()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     click.echo(f"tapshare dashboard on http://{host}:{bound_port(server)}/ (db {settings.db})",
                err=True)
+    # A service manager's SIGTERM ends open streams and closes sockets like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        app.extensions["tapshare_streams"].stop()
+        streams.stop()
         server.close()
 
 
