@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from dashboard.accounts import SESSION_LIFETIME, secret_key
+from dashboard.cache import BoardCache
 from dashboard.database import close_db, connect
 from dashboard.metrics import Metrics
 from dashboard.streams import BoardStreams
@@ -36,6 +37,7 @@ def create_app(
     refresh_interval: float = 5.0,
     heartbeat_interval: float = 15.0,
     max_streams: int = 1000,
+    board_cache_seconds: float = 1.0,
     secure_cookies: bool = False,
     start_streams: bool = True,
     test_config: dict[str, Any] | None = None,
@@ -45,7 +47,8 @@ def create_app(
     ``poll_interval`` is how often (seconds) the stream thread asks SQLite whether anything
     was committed; ``refresh_interval`` how often open boards are recomputed anyway, for
     delays and validity windows that move with the clock; ``max_streams`` caps open event
-    streams (each holds a server thread). ``secure_cookies`` marks cookies HTTPS-only,
+    streams (each holds a server thread); ``board_cache_seconds`` how long an audience board
+    may be served again while nothing is committed (0: never). ``secure_cookies`` marks cookies HTTPS-only,
     for a dashboard served behind TLS.
     """
     app = Flask(__name__)
@@ -72,6 +75,7 @@ def create_app(
     app.after_request(_security_headers)
 
     app.extensions["tapshare_metrics"] = Metrics()
+    app.extensions["tapshare_board_cache"] = BoardCache(db_path, board_cache_seconds)
     streams = BoardStreams(
         app,
         poll_interval=poll_interval,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from werkzeug.exceptions import ServiceUnavailable
 
 from dashboard import data
+from dashboard.cache import BoardCache, CachedBoard
 from dashboard.database import get_db
 from dashboard.errors import error_response
 from dashboard.metrics import Metrics, exposition
@@ -41,6 +42,15 @@ def streams() -> BoardStreams:
     """The app's live board streams."""
     found: BoardStreams = current_app.extensions["tapshare_streams"]
     return found
+
+
+def display_board(board_id: str) -> CachedBoard:
+    """An audience board (``public`` or a festival's screens), through the board cache."""
+    cache: BoardCache = current_app.extensions["tapshare_board_cache"]
+    db = get_db()
+    return cache.get(
+        board_id, lambda: data.board(db, data.viewer_for(board_id)).model_dump(mode="json")
+    )
 
 
 def checked_board_id(board_id: str) -> str:
@@ -84,8 +94,7 @@ def board(board_id: str) -> Response:
     """The board of a festival's screens (viewer ``festival:ID``) or the public board."""
     checked_board_id(board_id)
     metrics().board_request("api")
-    result = data.board(get_db(), data.viewer_for(board_id))
-    return jsonify(result.model_dump(mode="json"))
+    return Response(display_board(board_id).json, mimetype="application/json")
 
 
 @blueprint.get("/api/v1/boards/<board_id>/stream")

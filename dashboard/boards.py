@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 
 from dashboard import data
-from dashboard.api import checked_board_id, metrics, stream_response
+from dashboard.api import checked_board_id, display_board, metrics, stream_response
 from dashboard.database import get_db
 from dashboard.streams import section_titles
 
@@ -24,7 +24,7 @@ def board(board_id: str) -> str:
     checked_board_id(board_id)
     db = get_db()
     metrics().board_request("page")
-    body = data.board(db, data.viewer_for(board_id)).model_dump(mode="json")
+    body = display_board(board_id).body
     if board_id == data.PUBLIC:
         title, offline = "Public board", []
     else:
@@ -48,15 +48,13 @@ def board_events(board_id: str) -> Response:
 @blueprint.get("/festivals/<festival_id>")
 def transparency(festival_id: str) -> str:
     """What a festival shares with whom, in plain words; its stations; how to erase."""
-    from consent.plain import explain
-
     db = get_db()
     info = data.festival(db, festival_id)
-    policy = data.policy_store(db).current(festival_id)
+    current = data.policy_store(db).current(festival_id)
     return render_template(
         "transparency.html",
         festival=info,
-        explanation=explain(info, policy),
-        policy=policy,
+        explanation=data.explanation(db, info, current.policy),
+        policy_version=current.version,
         stations=data.stations(db, festival_id),
     )

@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from consent.boards import Board, build_board
+from consent.plain import explain
 from consent.policy import Policy
 from consent.sources import FestivalInfo
 from consent.store import PolicyStore
@@ -33,17 +34,27 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _info(found: Any) -> FestivalInfo:
+    # Only what boards and pages need: never the festival's visitor key.
+    return FestivalInfo(found.id, found.name, tuple(found.choices), found.board_min_visitors)
+
+
 def festival(db: Database, festival_id: str) -> FestivalInfo:
     """A registered festival; raises :class:`UnknownFestival` for any other id."""
-    info = queries.festival(db, festival_id)
-    if info is None:
+    found = queries.festival(db, festival_id)
+    if found is None:
         raise UnknownFestival(festival_id)
-    return info
+    return _info(found)
 
 
 def festivals(db: Database) -> list[FestivalInfo]:
     """Every registered festival, ordered by id."""
-    return list(queries.festivals(db))
+    return [_info(found) for found in queries.festivals(db)]
+
+
+def festival_names(db: Database) -> dict[str, str]:
+    """Festival ids to names, for rules that name another festival."""
+    return {f.id: f.name for f in festivals(db)}
 
 
 def artwork_titles(db: Database, festival_id: str) -> dict[str, str]:
@@ -77,13 +88,13 @@ def board(
     action: str = "display",
     *,
     accessor: str | None = None,
-    draft: Policy | None = None,
+    draft: tuple[str, Policy] | None = None,
     at: datetime | None = None,
 ) -> Board:
     """The board ``viewer`` may see for ``action`` now, decided by the consent layer.
 
     ``accessor`` names the person reading (recorded in owners' access logs for analyse and
-    export reads); ``draft`` previews an unsaved policy of its festival.
+    export reads); ``draft`` = (festival, policy) previews an unsaved policy.
     """
     return build_board(
         HubOpinions(db),
@@ -94,6 +105,11 @@ def board(
         accessor=accessor,
         draft=draft,
     )
+
+
+def explanation(db: Database, info: FestivalInfo, policy: Policy) -> list[str]:
+    """The policy in plain words, one sentence per line."""
+    return explain(info, policy, festival_names(db))
 
 
 def policy_store(db: Database) -> PolicyStore:

@@ -41,23 +41,36 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def exposition(samples: Iterable[Sample], help_texts: Mapping[str, str]) -> str:
-    """Samples as Prometheus text: one ``# HELP``/``# TYPE`` block per metric name.
+def _family(name: str, histograms: set[str]) -> tuple[str, str]:
+    """The metric family a sample belongs to, and its type."""
+    for suffix in ("_bucket", "_sum", "_count"):
+        base = name.removesuffix(suffix)
+        if name.endswith(suffix) and base in histograms:
+            return base, "histogram"
+    return name, "counter" if name.endswith("_total") else "gauge"
 
-    Names ending in ``_total`` are counters, the rest gauges.
+
+def exposition(samples: Iterable[Sample], help_texts: Mapping[str, str]) -> str:
+    """Samples as Prometheus text: one ``# HELP``/``# TYPE`` block per metric family.
+
+    Names ending in ``_total`` are counters; ``X_bucket`` (with ``X_sum``, ``X_count``)
+    make histogram X; the rest are gauges.
     """
-    grouped: dict[str, list[Sample]] = {}
-    for name, labels, value in samples:
-        clean = _NAME.sub("_", name)
-        grouped.setdefault(clean, []).append((clean, labels, value))
+    cleaned = [(_NAME.sub("_", name), labels, value) for name, labels, value in samples]
+    histograms = {n.removesuffix("_bucket") for n, _, _ in cleaned if n.endswith("_bucket")}
+    grouped: dict[tuple[str, str], list[Sample]] = {}
+    for sample in cleaned:
+        grouped.setdefault(_family(sample[0], histograms), []).append(sample)
     lines: list[str] = []
-    for name, group in grouped.items():
-        lines.append(f"# HELP {name} {help_texts.get(name, name.replace('_', ' '))}")
-        lines.append(f"# TYPE {name} {'counter' if name.endswith('_total') else 'gauge'}")
-        for _, labels, value in group:
+    for (family, kind), group in grouped.items():
+        lines.append(f"# HELP {family} {help_texts.get(family, family.replace('_', ' '))}")
+        lines.append(f"# TYPE {family} {kind}")
+        for name, labels, value in group:
             label_text = ",".join(
                 f'{_NAME.sub("_", key)}="{_escape(str(val))}"' for key, val in sorted(labels.items())
             )
-            lines.append(f"{name}{{{label_text}}} {_number(value)}" if label_text else
-                         f"{name} {_number(value)}")
+            lines.append(
+                f"{name}{{{label_text}}} {_number(value)}" if label_text
+                else f"{name} {_number(value)}"
+            )
     return "\n".join(lines) + "\n"

@@ -7,12 +7,11 @@ import json
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from consent.boards import policy_warnings
-from consent.plain import explain
 from consent.policy import Policy, PolicyError
+from consent.receipts import receipt
 from dashboard import data
 from dashboard.database import get_db
 from dashboard.organiser import blueprint
@@ -61,22 +60,17 @@ def audiences(db: Any, festival_id: str) -> list[tuple[str, str]]:
     ]
 
 
-def _policy_json(policy: Policy | None) -> str:
-    if policy is None:
-        return json.dumps({"rules": []}, indent=2)
-    return json.dumps(policy.model_dump(mode="json", exclude_none=True), indent=2)
+def _policy_json(policy: Policy) -> str:
+    return json.dumps(policy.wire(), indent=2, ensure_ascii=False)
 
 
-def parse_policy(text: str) -> Policy:
-    """A policy from the editor's JSON; raises ``PolicyError`` with a readable message."""
+def parse_policy(text: str, known_festivals: set[str]) -> Policy:
+    """A policy from the editor's JSON; raises ``PolicyError`` listing every problem."""
     try:
-        return Policy.model_validate_json(text)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'policy'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise PolicyError(problems) from None
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise PolicyError([f"the policy is not valid JSON: {exc}"]) from None
+    return Policy.checked(raw, known_festivals)
 
 
 def _editor(festival_id: str, text: str, **extra: Any) -> str:
@@ -86,7 +80,7 @@ def _editor(festival_id: str, text: str, **extra: Any) -> str:
         "organiser/policy.html",
         festival=data.festival(db, festival_id),
         policy_text=text,
-        current=store.current(festival_id),
+        current_version=store.current(festival_id).version,
         audiences=audiences(db, festival_id),
         audience=extra.pop("audience", "public"),
         action=extra.pop("action", "display"),
@@ -100,7 +94,7 @@ def _editor(festival_id: str, text: str, **extra: Any) -> str:
 def policy(festival_id: str) -> str:
     """The policy editor, opened on the current policy."""
     current = data.policy_store(get_db()).current(festival_id)
-    return _editor(festival_id, _policy_json(current))
+    return _editor(festival_id, _policy_json(current.policy))
 
 
 @blueprint.post("/<festival_id>/policy")
@@ -113,26 +107,25 @@ def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
     action = request.form.get("action", "display")
     reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
     if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
-        return _editor(festival_id, text, error=f"unknown audience: {audience}"), 400
+        return _editor(festival_id, text, errors=[f"unknown audience: {audience}"]), 400
     if action not in data.ACTIONS:
-        return _editor(festival_id, text, error=f"unknown action: {action}"), 400
+        return _editor(festival_id, text, errors=[f"unknown action: {action}"]), 400
+    known = {f.id for f in data.festivals(db)}
     try:
-        draft = parse_policy(text)
+        draft = parse_policy(text, known)
     except PolicyError as exc:
-        return _editor(festival_id, text, error=str(exc), audience=audience, action=action), 400
+        return _editor(
+            festival_id, text, errors=exc.problems, audience=audience, action=action
+        ), 400
     if request.form.get("do") == "save":
         organiser = current_organiser()
         assert organiser is not None  # owner_required let us in
-        known = {f.id for f in data.festivals(db)}
-        try:
-            version = data.policy_store(db).set(
-                festival_id, draft, organiser.email, reason or "changed in the dashboard", known
-            )
-        except PolicyError as exc:
-            return _editor(festival_id, text, error=str(exc), audience=audience), 400
-        flash(f"Saved as version {getattr(version, 'version', version)}.")
+        saved = data.policy_store(db).set(
+            festival_id, draft, organiser.email, reason or "changed in the dashboard", known
+        )
+        flash(f"Saved as version {saved.version}.")
         return redirect(url_for("organiser.policy", festival_id=festival_id))
-    preview = data.board(db, audience, action, draft=draft, accessor=None)
+    preview = data.board(db, audience, action, draft=(festival_id, draft))
     body = preview.model_dump(mode="json")
     body["sections"] = [s for s in body["sections"] if s["festival"] == festival_id]
     return _editor(
@@ -142,8 +135,8 @@ def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
         action=action,
         preview=body,
         titles=section_titles(db, body),
-        warnings=list(policy_warnings(draft)),
-        explanation=explain(data.festival(db, festival_id), draft),
+        warnings=policy_warnings(draft),
+        explanation=data.explanation(db, data.festival(db, festival_id), draft),
     )
 
 
@@ -153,10 +146,9 @@ def history(festival_id: str) -> str:
     """Every version of the policy, newest first, each with its diff from the one before."""
     db = get_db()
     store = data.policy_store(db)
-    versions = list(store.history(festival_id))
-    diffs = {}
-    for older, newer in zip(versions, versions[1:], strict=False):
-        diffs[newer.version] = store.diff(festival_id, older.version, newer.version)
+    versions = store.history(festival_id)
+    # Version 0 is "nothing shared", so the first saved version has a diff too.
+    diffs = {v.version: store.diff(festival_id, v.version - 1, v.version) for v in versions}
     return render_template(
         "organiser/history.html",
         festival=data.festival(db, festival_id),
@@ -181,13 +173,13 @@ def access_log(festival_id: str) -> str:
 @owner_required
 def receipts(festival_id: str) -> str:
     """Consent receipts: what each policy version granted, to whom, from when."""
-    from consent import receipts as consent_receipts
-
     db = get_db()
+    info = data.festival(db, festival_id)
+    store = data.policy_store(db)
+    current = store.current(festival_id).version
+    found = [receipt(info, version, current=current) for version in store.history(festival_id)]
     return render_template(
-        "organiser/receipts.html",
-        festival=data.festival(db, festival_id),
-        receipts=list(consent_receipts.receipts(data.policy_store(db), festival_id)),
+        "organiser/receipts.html", festival=info, receipts=list(reversed(found))
     )
 
 

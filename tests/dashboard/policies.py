@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from consent.policy import Policy
 from consent.store import PolicyStore
 from hub import queries
 from tapshare.database import connect
@@ -16,8 +15,7 @@ def set_policy(db_path: Path, festival: str, rules: list[dict[str, Any]]) -> Non
     db = connect(db_path)
     try:
         known = {f.id for f in queries.festivals(db)}
-        policy = Policy.model_validate({"rules": rules})
-        PolicyStore(db).set(festival, policy, "test@example.org", "test", known)
+        PolicyStore(db).set(festival, {"rules": rules}, "test@example.org", "test", known)
     finally:
         db.close()
 

@@ -108,3 +108,25 @@ def test_exports_hold_own_data_and_others_only_as_their_export_rules_allow(clien
     only = client.get("/organiser/ddw/export.json?festival=strp").get_json()
     assert [s["festival"] for s in only["sections"]] == ["strp"]
     assert client.get("/organiser/ddw/export.xml").status_code == 404
+
+
+def test_an_offline_station_is_announced_on_its_festivals_board(client, dash_db):
+    from tests.dashboard.opinions import set_station_state
+
+    set_station_state(dash_db, "strp", "st-01", "online")
+    assert "offline" not in client.get("/boards/strp").get_data(as_text=True).split("<main>")[1]
+    set_station_state(dash_db, "strp", "st-02", "offline")
+    html = client.get("/boards/strp").get_data(as_text=True)
+    assert "1 station offline (st-02)" in html
+    assert "station offline" not in client.get("/boards/ddw").get_data(as_text=True)
+
+
+def test_the_organiser_sees_station_health(client, dash_db):
+    from tests.dashboard.opinions import set_station_state
+
+    set_station_state(dash_db, "strp", "st-01", "online")
+    login(client)
+    html = client.get("/organiser/strp/").get_data(as_text=True)
+    assert 'class="state-online" data-station="st-01"' in html
+    assert 'class="state-unknown" data-station="st-02"' in html
+    assert "The Chair" not in html  # another festival's artwork

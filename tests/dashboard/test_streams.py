@@ -82,3 +82,13 @@ def test_one_computation_serves_every_watcher_of_a_board(live, dash_db, app):
     assert len(ids) == 1
     for stream in streams:
         stream.close()
+
+
+def test_a_station_going_offline_reaches_the_open_page(live, dash_db):
+    from tests.dashboard.opinions import set_station_state
+
+    stream = EventStream(live.port, "/boards/strp/events")
+    assert "offline" not in stream.next_event().data
+    set_station_state(dash_db, "strp", "st-01", "offline")
+    assert "1 station offline (st-01)" in stream.next_event().data
+    stream.close()
