@@ -13,7 +13,6 @@ from dashboard.database import close_db, connect
 from dashboard.metrics import Metrics
 from dashboard.streams import BoardStreams
 
-
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
     "form-action 'self'; base-uri 'none'; object-src 'none'"
@@ -47,9 +46,9 @@ def create_app(
     ``poll_interval`` is how often (seconds) the stream thread asks SQLite whether anything
     was committed; ``refresh_interval`` how often open boards are recomputed anyway, for
     delays and validity windows that move with the clock; ``max_streams`` caps open event
-    streams (each holds a server thread); ``board_cache_seconds`` how long an audience board
-    may be served again while nothing is committed (0: never). ``secure_cookies`` marks cookies HTTPS-only,
-    for a dashboard served behind TLS.
+    streams (each holds a server thread); ``board_cache_seconds`` how long an audience
+    board may be served again while nothing is committed (0: never). ``secure_cookies``
+    marks cookies HTTPS-only, for a dashboard served behind TLS.
     """
     app = Flask(__name__)
     db = connect(db_path)

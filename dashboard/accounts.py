@@ -113,8 +113,10 @@ def add_organiser(db: Database, festival: str, email: str, password: str) -> boo
         if row is None:
             check_password_rules(password)
             organiser_id = (
-                db["dashboard_organisers"]
-                .insert({"email": email, "password_hash": hash_password(password), "created_at": now})
+                db.table("dashboard_organisers")
+                .insert(
+                    {"email": email, "password_hash": hash_password(password), "created_at": now}
+                )
                 .last_pk
             )
             created = True
@@ -126,7 +128,7 @@ def add_organiser(db: Database, festival: str, email: str, password: str) -> boo
                 )
             organiser_id = row["id"]
             created = False
-        db["dashboard_memberships"].insert(
+        db.table("dashboard_memberships").insert(
             {"organiser_id": organiser_id, "festival": festival, "added_at": now},
             ignore=True,
         )
@@ -172,9 +174,11 @@ def authenticate(db: Database, email: str, password: str, address: str) -> Organ
     ok = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
     with db.conn:
         if not (ok and row):
-            db["dashboard_login_failures"].insert_all(
-                [{"key": f"email:{key_email}", "at": _stamp(now)},
-                 {"key": f"addr:{address}", "at": _stamp(now)}]
+            db.table("dashboard_login_failures").insert_all(
+                [
+                    {"key": f"email:{key_email}", "at": _stamp(now)},
+                    {"key": f"addr:{address}", "at": _stamp(now)},
+                ]
             )
             db.execute(
                 "delete from dashboard_login_failures where at < ?",
@@ -195,7 +199,7 @@ def open_session(db: Database, organiser: Organiser) -> str:
     now = _now()
     with db.conn:
         db.execute("delete from dashboard_sessions where expires_at < ?", [_stamp(now)])
-        db["dashboard_sessions"].insert(
+        db.table("dashboard_sessions").insert(
             {
                 "token_hash": _token_hash(token),
                 "organiser_id": organiser.id,

@@ -63,7 +63,7 @@ def checked_board_id(board_id: str) -> str:
 def stream_response(board_id: str, fmt: str) -> Response:
     """An open event stream of a board (``fmt`` ``json`` or ``html``)."""
     try:
-        state = streams().subscribe(board_id, get_db())
+        state = streams().subscribe(board_id, fmt, get_db())
     except TooManyStreams as exc:
         error = ServiceUnavailable(str(exc))
         response = error_response(error)

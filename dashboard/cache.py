@@ -3,7 +3,8 @@
 A board changes only when something is committed (an opinion, an erasure, a policy
 version) or as the clock moves (delays, validity windows). So a board is kept until the
 database reports a commit by anyone (``PRAGMA data_version`` on one watching connection)
-or until it is ``max_age`` seconds old, whichever comes first. Only ``display`` boards are
+or until it is ``max_age`` seconds old, whichever comes first (then it is served a little
+longer, only while one request computes its successor). Only ``display`` boards are
 kept: ``analyse`` and ``export`` reads are logged one by one and never cached.
 """
 
@@ -68,7 +69,11 @@ class BoardCache:
 
     def get(self, board_id: str, compute: Callable[[], dict[str, Any]]) -> CachedBoard:
         """The board, from the cache or computed by ``compute`` (once, however many
-        requests ask at the same moment)."""
+        requests ask at the same moment).
+
+        After a commit everyone waits for the new board. When only the clock moved, one
+        request recomputes while the others still get the board of a moment ago.
+        """
         if self.max_age <= 0:
             body = compute()
             return CachedBoard(body, _encode(body))
@@ -76,7 +81,14 @@ class BoardCache:
         found = self._fresh(board_id, version)
         if found is not None:
             return found
-        with self._lock_for(board_id):
+        lock = self._lock_for(board_id)
+        entry = self._entries.get(board_id)
+        if entry is not None and entry.version == version:
+            if not lock.acquire(blocking=False):
+                return entry.board
+        else:
+            lock.acquire()
+        try:
             found = self._fresh(board_id, version)
             if found is not None:
                 return found
@@ -85,6 +97,8 @@ class BoardCache:
             board = CachedBoard(body, _encode(body))
             self._entries[board_id] = _Entry(version, started, board)
             return board
+        finally:
+            lock.release()
 
     def close(self) -> None:
         """Close the watching connection."""

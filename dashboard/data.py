@@ -11,14 +11,14 @@ from sqlite_utils import Database
 
 from consent.boards import Board, build_board
 from consent.plain import explain
-from consent.policy import Policy
+from consent.policy import Action, Policy
 from consent.sources import FestivalInfo
 from consent.store import PolicyStore
 from hub import queries
 from hub.opinions import HubOpinions
 
 PUBLIC = "public"
-ACTIONS = ("display", "analyse", "export")
+ACTIONS: tuple[Action, ...] = ("display", "analyse", "export")
 
 
 class UnknownFestival(LookupError):
@@ -85,7 +85,7 @@ def viewer_for(board_id: str) -> str:
 def board(
     db: Database,
     viewer: str,
-    action: str = "display",
+    action: Action = "display",
     *,
     accessor: str | None = None,
     draft: tuple[str, Policy] | None = None,

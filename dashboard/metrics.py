@@ -67,10 +67,12 @@ def exposition(samples: Iterable[Sample], help_texts: Mapping[str, str]) -> str:
         lines.append(f"# TYPE {family} {kind}")
         for name, labels, value in group:
             label_text = ",".join(
-                f'{_NAME.sub("_", key)}="{_escape(str(val))}"' for key, val in sorted(labels.items())
+                f'{_NAME.sub("_", key)}="{_escape(str(val))}"'
+                for key, val in sorted(labels.items())
             )
             lines.append(
-                f"{name}{{{label_text}}} {_number(value)}" if label_text
+                f"{name}{{{label_text}}} {_number(value)}"
+                if label_text
                 else f"{name} {_number(value)}"
             )
     return "\n".join(lines) + "\n"

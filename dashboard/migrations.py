@@ -8,13 +8,13 @@ MIGRATIONS = Migrations("dashboard")
 @MIGRATIONS()
 def create_organisers(db: Database) -> None:
     """Organiser accounts, the festivals each may manage, and their server-side sessions."""
-    db["dashboard_organisers"].create(
+    db.table("dashboard_organisers").create(
         {"id": int, "email": str, "password_hash": str, "created_at": str},
         pk="id",
         not_null={"email", "password_hash", "created_at"},
     )
-    db["dashboard_organisers"].create_index(["email"], unique=True)
-    db["dashboard_memberships"].create(
+    db.table("dashboard_organisers").create_index(["email"], unique=True)
+    db.table("dashboard_memberships").create(
         {"organiser_id": int, "festival": str, "added_at": str},
         pk=("organiser_id", "festival"),
         foreign_keys=[("organiser_id", "dashboard_organisers", "id")],
@@ -22,7 +22,7 @@ def create_organisers(db: Database) -> None:
     )
     # Only a hash of the session token is stored: a copy of the database does not let
     # anyone take over a live session.
-    db["dashboard_sessions"].create(
+    db.table("dashboard_sessions").create(
         {
             "token_hash": str,
             "organiser_id": int,
@@ -38,15 +38,15 @@ def create_organisers(db: Database) -> None:
 @MIGRATIONS()
 def create_login_failures(db: Database) -> None:
     """Failed logins, by account and by client address, for throttling."""
-    db["dashboard_login_failures"].create(
+    db.table("dashboard_login_failures").create(
         {"id": int, "key": str, "at": str},
         pk="id",
         not_null={"key", "at"},
     )
-    db["dashboard_login_failures"].create_index(["key", "at"])
+    db.table("dashboard_login_failures").create_index(["key", "at"])
 
 
 @MIGRATIONS()
 def create_settings(db: Database) -> None:
     """Settings the dashboard keeps for itself, such as the key that signs its cookies."""
-    db["dashboard_settings"].create({"name": str, "value": str}, pk="name")
+    db.table("dashboard_settings").create({"name": str, "value": str}, pk="name")

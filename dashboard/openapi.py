@@ -44,7 +44,7 @@ FESTIVAL_ID = {
 
 
 def _paths() -> dict[str, Any]:
-    login_needed = {"security": [{"organiserSession": []}]}
+    login_needed: dict[str, Any] = {"security": [{"organiserSession": []}]}
     return {
         "/api/v1/festivals": {
             "get": {
@@ -95,8 +95,12 @@ def _paths() -> dict[str, Any]:
                 "operationId": "exportJson",
                 "parameters": [
                     FESTIVAL_ID,
-                    {"name": "festival", "in": "query", "required": False,
-                     "schema": {"type": "string"}},
+                    {
+                        "name": "festival",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
                 ],
                 "responses": {
                     "200": _json("Board", "The export."),
@@ -125,8 +129,7 @@ def _paths() -> dict[str, Any]:
 @cache
 def _schemas() -> dict[str, Any]:
     _, top = models_json_schema(
-        [(Board, "serialization"), (FestivalList, "serialization"),
-         (ErrorBody, "serialization")],
+        [(Board, "serialization"), (FestivalList, "serialization"), (ErrorBody, "serialization")],
         ref_template=REF,
     )
     schemas: dict[str, Any] = top["$defs"]

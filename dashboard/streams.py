@@ -10,13 +10,15 @@ variable; slow clients skip intermediate versions and always get the latest boar
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import render_template
 from sqlite_utils import Database
@@ -50,36 +52,47 @@ def sse_event(payload: str, *, event: str | None = None, event_id: int | None = 
 
 @dataclass
 class BoardState:
-    """The latest rendering of one board, and how many streams watch it."""
+    """The latest rendering of one board, and how many streams watch it in each format."""
 
     board_id: str
-    watchers: int = 0
+    formats: Counter[str] = field(default_factory=Counter)
     version: int = 0
     fingerprint: str = ""
     payloads: dict[str, str] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
+    @property
+    def watchers(self) -> int:
+        """How many streams watch this board."""
+        return sum(self.formats.values())
 
-def render_board(app: Flask, db: Database, board_id: str) -> tuple[str, dict[str, str]]:
+
+def render_board(
+    app: Flask, db: Database, board_id: str, formats: Collection[str]
+) -> tuple[str, dict[str, str]]:
     """A board's fingerprint (its content without the time it was generated) and its
-    stream payloads: the API's JSON board and the page's HTML fragment."""
+    stream payloads in ``formats``: the API's JSON board, the page's HTML fragment."""
     board = data.board(db, data.viewer_for(board_id))
     body = board.model_dump(mode="json")
     offline = [] if board_id == data.PUBLIC else data.offline_stations(db, board_id)
     content = {key: value for key, value in body.items() if key != "generated_at"}
-    fingerprint = json.dumps({"board": content, "offline": offline}, sort_keys=True)
-    with app.app_context():
-        html = render_template(
-            "_board.html",
-            board=body,
-            board_id=board_id,
-            offline=offline,
-            titles=section_titles(db, body),
-        )
-    return fingerprint, {"json": json.dumps(body, separators=(",", ":")), "html": html}
+    fingerprint = json.dumps({"board": content, "offline": offline})
+    payloads = {}
+    if "json" in formats:
+        payloads["json"] = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    if "html" in formats:
+        with app.app_context():
+            payloads["html"] = render_template(
+                "_board.html",
+                board=body,
+                board_id=board_id,
+                offline=offline,
+                titles=section_titles(db, body),
+            )
+    return fingerprint, payloads
 
 
-def section_titles(db: Database, body: dict) -> dict[str, dict[str, str]]:
+def section_titles(db: Database, body: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Artwork titles of every festival with a section, for naming withheld artworks."""
     return {
         section["festival"]: data.artwork_titles(db, section["festival"])
@@ -159,8 +172,10 @@ class BoardStreams:
             self._thread = None
 
     def _refresh(self, state: BoardState, db: Database) -> None:
+        with self._lock:
+            formats = [fmt for fmt, n in state.formats.items() if n > 0]
         try:
-            fingerprint, payloads = render_board(self.app, db, state.board_id)
+            fingerprint, payloads = render_board(self.app, db, state.board_id, formats)
         except Exception:  # keep serving the last good board; never let the thread die
             log.exception("cannot compute board %s", state.board_id)
             return
@@ -170,26 +185,35 @@ class BoardStreams:
                 state.payloads = payloads
                 state.version += 1
                 state.changed.notify_all()
+            elif payloads.keys() - state.payloads.keys():
+                # Same board, asked for in a new format: no new event for anyone else.
+                state.payloads = {**payloads, **state.payloads}
+                state.changed.notify_all()
 
-    def subscribe(self, board_id: str, db: Database) -> BoardState:
-        """Watch a board; raises :class:`TooManyStreams` when every slot is taken."""
+    def subscribe(self, board_id: str, fmt: str, db: Database) -> BoardState:
+        """Watch a board in format ``fmt``; raises :class:`TooManyStreams` when every slot
+        is taken."""
         with self._lock:
             if sum(s.watchers for s in self._boards.values()) >= self.max_streams:
                 raise TooManyStreams(f"{self.max_streams} streams are open already")
             state = self._boards.setdefault(board_id, BoardState(board_id))
-            state.watchers += 1
-        if state.version == 0:
+            state.formats[fmt] += 1
+            ready = fmt in state.payloads
+        if not ready:
             self._refresh(state, db)
         return state
 
-    def _unsubscribe(self, state: BoardState) -> None:
+    def _unsubscribe(self, state: BoardState, fmt: str) -> None:
         with self._lock:
-            state.watchers -= 1
+            state.formats[fmt] -= 1
 
     def events(self, state: BoardState, fmt: str) -> Watch:
         """The event stream of one watcher: the board now, then each change, with comments
         in between so that proxies and the server keep the connection open."""
-        return Watch(self._events(state, fmt), lambda: self._unsubscribe(state))
+        return Watch(self._events(state, fmt), lambda: self._unsubscribe(state, fmt))
+
+    def _news(self, state: BoardState, fmt: str, seen: int) -> bool:
+        return (state.version != seen and fmt in state.payloads) or self._stopping.is_set()
 
     def _events(self, state: BoardState, fmt: str) -> Iterator[str]:
         seen = 0
@@ -197,13 +221,13 @@ class BoardStreams:
         while not self._stopping.is_set():
             with state.changed:
                 state.changed.wait_for(
-                    lambda: state.version != seen or self._stopping.is_set(),
+                    functools.partial(self._news, state, fmt, seen),
                     timeout=self.heartbeat_interval,
                 )
                 version, payloads = state.version, state.payloads
             if self._stopping.is_set():
                 return
-            if version != seen and payloads:
+            if version != seen and fmt in payloads:
                 seen = version
                 yield sse_event(payloads[fmt], event_id=version)
             else:

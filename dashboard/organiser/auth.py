@@ -41,8 +41,11 @@ def _check_csrf() -> None:
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
     if not (sent and expected and hmac.compare_digest(str(sent), str(expected))):
-        abort(400, description="The form's security token is missing or has expired; "
-              "reload the page and try again.")
+        abort(
+            400,
+            description="The form's security token is missing or has expired; "
+            "reload the page and try again.",
+        )
 
 
 def current_organiser() -> accounts.Organiser | None:

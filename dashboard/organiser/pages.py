@@ -178,9 +178,7 @@ def receipts(festival_id: str) -> str:
     store = data.policy_store(db)
     current = store.current(festival_id).version
     found = [receipt(info, version, current=current) for version in store.history(festival_id)]
-    return render_template(
-        "organiser/receipts.html", festival=info, receipts=list(reversed(found))
-    )
+    return render_template("organiser/receipts.html", festival=info, receipts=list(reversed(found)))
 
 
 @blueprint.get("/<festival_id>/analyse")

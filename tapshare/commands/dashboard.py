@@ -22,16 +22,30 @@ def _migrated(settings: Settings) -> None:
 
 @click.command("dashboard")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on.")
-@click.option("--threads", default=DEFAULT_THREADS, show_default=True,
-              type=click.IntRange(60, 20000),
-              help="Worker threads; each open live board holds one (50 stay for requests).")
-@click.option("--secure-cookies", is_flag=True,
-              help="Send login cookies over HTTPS only (behind a TLS proxy).")
-@click.option("--dev", is_flag=True,
-              help="Development mode: Flask's reloading server with debug pages; never in "
-              "production.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(60, 20000),
+    help="Worker threads; each open live board holds one (50 stay for requests).",
+)
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    help="Send login cookies over HTTPS only (behind a TLS proxy).",
+)
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Development mode: Flask's reloading server with debug pages; never in production.",
+)
 @click.pass_obj
 def dashboard_command(
     settings: Settings, host: str, port: int, threads: int, secure_cookies: bool, dev: bool
@@ -41,9 +55,7 @@ def dashboard_command(
     from dashboard.server import bound_port, make_server, streams_for
 
     _migrated(settings)
-    app = create_app(
-        settings.db, max_streams=streams_for(threads), secure_cookies=secure_cookies
-    )
+    app = create_app(settings.db, max_streams=streams_for(threads), secure_cookies=secure_cookies)
     if dev:
         app.run(host=host, port=port, debug=True, threaded=True)
         return
@@ -53,8 +65,9 @@ def dashboard_command(
     except OSError as exc:
         streams.stop()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-    click.echo(f"tapshare dashboard on http://{host}:{bound_port(server)}/ (db {settings.db})",
-               err=True)
+    click.echo(
+        f"tapshare dashboard on http://{host}:{bound_port(server)}/ (db {settings.db})", err=True
+    )
     # A service manager's SIGTERM ends open streams and closes sockets like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

@@ -34,7 +34,7 @@ def chromium() -> Iterator[object]:
 
 @pytest.fixture
 def browser_page(chromium):
-    """A fresh page (its own cookies) with a 1280×800 window, like a venue screen."""
+    """A fresh page (its own cookies) with a 1280x800 window, like a venue screen."""
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(10_000)

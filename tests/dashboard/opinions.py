@@ -54,7 +54,12 @@ def set_station_state(db_path: Path, festival: str, station: str, state: str) ->
     """Store a status message of the station, as the hub does when one arrives."""
     now = datetime.now(UTC)
     status = StationStatus(
-        v=1, station=station, state=state, at=format_timestamp(now), outbox=0, readers=[],
+        v=1,
+        station=station,
+        state=state,
+        at=format_timestamp(now),
+        outbox=0,
+        readers=[],
         version="test",
     )
     db = connect(db_path)

@@ -25,8 +25,12 @@ def test_a_festivals_screen_board_shows_its_own_opinions(client, dash_db):
     [section] = body["sections"]
     assert (section["festival"], section["rule"], section["level"]) == ("strp", "own", "artwork")
     [cell] = section["cells"]
-    assert cell == {"artwork": "aw-1", "title": "Cloud", "visitors": 3,
-                    "counts": {"love": 2, "like": 0, "meh": 1, "dislike": 0}}
+    assert cell == {
+        "artwork": "aw-1",
+        "title": "Cloud",
+        "visitors": 3,
+        "counts": {"love": 2, "like": 0, "meh": 1, "dislike": 0},
+    }
 
 
 def test_the_public_board_shows_only_what_policies_share(client, dash_db):
@@ -74,21 +78,29 @@ def test_the_openapi_document_describes_the_models_the_handlers_return(client, d
     add_opinions(dash_db, "strp", "aw-1", ["love"])
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    assert {"/api/v1/festivals", "/api/v1/boards/{board_id}",
-            "/api/v1/boards/{board_id}/stream"} <= set(doc["paths"])
+    assert {
+        "/api/v1/festivals",
+        "/api/v1/boards/{board_id}",
+        "/api/v1/boards/{board_id}/stream",
+    } <= set(doc["paths"])
     schemas = doc["components"]["schemas"]
     board = client.get("/api/v1/boards/strp").get_json()
     assert set(board) == set(schemas["Board"]["properties"])
-    section_schema = schemas[schemas["Board"]["properties"]["sections"]["items"]["$ref"]
-                             .rsplit("/", 1)[1]]
+    section_schema = schemas[
+        schemas["Board"]["properties"]["sections"]["items"]["$ref"].rsplit("/", 1)[1]
+    ]
     assert set(board["sections"][0]) == set(section_schema["properties"])
     assert set(client.get("/api/v1/festivals").get_json()) == set(
-        schemas["FestivalList"]["properties"])
+        schemas["FestivalList"]["properties"]
+    )
     # Every reference resolves.
     text = str(doc)
     for name in schemas:
-        assert f"#/components/schemas/{name}" in text or name in ("Board", "FestivalList",
-                                                                    "ErrorBody")
+        assert f"#/components/schemas/{name}" in text or name in (
+            "Board",
+            "FestivalList",
+            "ErrorBody",
+        )
 
 
 def test_metrics_in_prometheus_text(client):

@@ -12,8 +12,12 @@ from tests.dashboard.conftest import OTHER, OWNER, PASSWORD, csrf_of, login
 URL_VALUES = {"festival_id": "strp", "fmt": "csv"}
 POLICY = '{"rules": [{"effect": "permit", "to": "public", "action": "display"}]}'
 FORMS = {
-    "organiser.policy_submit": {"policy": POLICY, "audience": "public", "do": "save",
-                                "reason": "walk"},
+    "organiser.policy_submit": {
+        "policy": POLICY,
+        "audience": "public",
+        "do": "save",
+        "reason": "walk",
+    },
 }
 
 
@@ -41,9 +45,17 @@ def request(client, method, url, endpoint, token):
 
 def test_the_walk_covers_every_organiser_page(app):
     endpoints = {endpoint for endpoint, _, _ in festival_routes(app)}
-    assert {"organiser.overview", "organiser.policy", "organiser.policy_submit",
-            "organiser.history", "organiser.access_log", "organiser.receipts",
-            "organiser.analyse", "organiser.exports", "organiser.export"} <= endpoints
+    assert {
+        "organiser.overview",
+        "organiser.policy",
+        "organiser.policy_submit",
+        "organiser.history",
+        "organiser.access_log",
+        "organiser.receipts",
+        "organiser.analyse",
+        "organiser.exports",
+        "organiser.export",
+    } <= endpoints
 
 
 def test_nobody_is_sent_to_the_login_page(app, client):
@@ -133,7 +145,11 @@ def test_login_redirects_only_inside_the_organiser_area(client):
     token = csrf_of(client.get("/organiser/login").get_data(as_text=True))
     response = client.post(
         "/organiser/login",
-        data={"email": OWNER, "password": PASSWORD, "csrf_token": token,
-              "next": "//evil.example/organiser/"},
+        data={
+            "email": OWNER,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/organiser/",
+        },
     )
     assert response.headers["Location"] == "/organiser/"

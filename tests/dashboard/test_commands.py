@@ -25,7 +25,8 @@ def _festival(db_path: Path) -> None:
 def test_organiser_add_reads_the_password_from_stdin(runner, db_path):
     _festival(db_path)
     result = runner.invoke(
-        cli, ["--db", str(db_path), "organiser", "add", "strp", "Ann@Example.org"],
+        cli,
+        ["--db", str(db_path), "organiser", "add", "strp", "Ann@Example.org"],
         input="a good long password\n",
     )
     assert result.exit_code == 0, result.output
@@ -39,12 +40,14 @@ def test_organiser_add_reads_the_password_from_stdin(runner, db_path):
 def test_organiser_add_refuses_bad_input_and_writes_nothing(runner, db_path):
     _festival(db_path)
     cases = [
-        (["organiser", "add", "nope", "ann@example.org"], "long enough password\n",
-         "unknown festival: nope"),
+        (
+            ["organiser", "add", "nope", "ann@example.org"],
+            "long enough password\n",
+            "unknown festival: nope",
+        ),
         (["organiser", "add", "strp", "ann@example.org"], "", "no password"),
         (["organiser", "add", "strp", "ann@example.org"], "short\n", "at least"),
-        (["organiser", "add", "strp", "not-an-email"], "long enough password\n",
-         "not an email"),
+        (["organiser", "add", "strp", "not-an-email"], "long enough password\n", "not an email"),
     ]
     for args, stdin, message in cases:
         result = runner.invoke(cli, ["--db", str(db_path), *args], input=stdin)
@@ -58,7 +61,9 @@ def test_the_dashboard_command_serves_the_api(db_path, tmp_path):
     env = dict(os.environ, TAPSHARE_DB=str(db_path))
     process = subprocess.Popen(
         [sys.executable, "-m", "tapshare", "dashboard", "--port", "0", "--threads", "60"],
-        env=env, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stderr is not None

@@ -60,8 +60,13 @@ def test_the_policy_preview_shows_the_audiences_board_before_saving(client, dash
     draft = {"rules": [permit("festival:ddw", level="artwork", min_visitors=1)]}
     response = client.post(
         "/organiser/strp/policy",
-        data={"csrf_token": token, "policy": json.dumps(draft), "audience": "festival:ddw",
-              "action": "display", "do": "preview"},
+        data={
+            "csrf_token": token,
+            "policy": json.dumps(draft),
+            "audience": "festival:ddw",
+            "action": "display",
+            "do": "preview",
+        },
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -71,8 +76,14 @@ def test_the_policy_preview_shows_the_audiences_board_before_saving(client, dash
     assert [s["festival"] for s in ddw["sections"]] == ["ddw"]
     client.post(
         "/organiser/strp/policy",
-        data={"csrf_token": token, "policy": json.dumps(draft), "audience": "festival:ddw",
-              "action": "display", "do": "save", "reason": "share with DDW"},
+        data={
+            "csrf_token": token,
+            "policy": json.dumps(draft),
+            "audience": "festival:ddw",
+            "action": "display",
+            "do": "save",
+            "reason": "share with DDW",
+        },
     )
     ddw = client.get("/api/v1/boards/ddw").get_json()
     assert [s["festival"] for s in ddw["sections"]] == ["ddw", "strp"]
@@ -84,8 +95,13 @@ def test_a_bad_policy_is_refused_with_a_clear_error_and_nothing_saved(client):
     token = login(client)
     response = client.post(
         "/organiser/strp/policy",
-        data={"csrf_token": token, "policy": '{"rules": [{"effect": "maybe"}]}',
-              "audience": "public", "action": "display", "do": "save"},
+        data={
+            "csrf_token": token,
+            "policy": '{"rules": [{"effect": "maybe"}]}',
+            "audience": "public",
+            "action": "display",
+            "do": "save",
+        },
     )
     assert response.status_code == 400
     assert 'class="error"' in response.get_data(as_text=True)
@@ -97,12 +113,12 @@ def test_exports_hold_own_data_and_others_only_as_their_export_rules_allow(clien
     add_opinions(dash_db, "ddw", "chair", ["yes", "no", "yes"])
     token = login(client, OTHER)
     assert token
-    rows = list(csv.DictReader(io.StringIO(
-        client.get("/organiser/ddw/export.csv").get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/organiser/ddw/export.csv").get_data(as_text=True)))
+    )
     assert {row["festival"] for row in rows} == {"ddw"}
     assert rows[0]["count_yes"] == "2"
-    set_policy(dash_db, "strp", [permit("festival:ddw", "export", level="artwork",
-                                        min_visitors=1)])
+    set_policy(dash_db, "strp", [permit("festival:ddw", "export", level="artwork", min_visitors=1)])
     body = client.get("/organiser/ddw/export.json").get_json()
     assert [s["festival"] for s in body["sections"]] == ["ddw", "strp"]
     only = client.get("/organiser/ddw/export.json?festival=strp").get_json()
