@@ -4,6 +4,7 @@ opinions only through :func:`consent.boards.build_board`.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,15 +90,19 @@ def board(
     *,
     accessor: str | None = None,
     draft: tuple[str, Policy] | None = None,
+    owners: Collection[str] | None = None,
     at: datetime | None = None,
 ) -> Board:
     """The board ``viewer`` may see for ``action`` now, decided by the consent layer.
 
     ``accessor`` names the person reading (recorded in owners' access logs for analyse and
-    export reads); ``draft`` = (festival, policy) previews an unsaved policy.
+    export reads); ``draft`` = (festival, policy) previews an unsaved policy; ``owners``
+    limits the board to these festivals' sections (and the viewer's own), so that only
+    what is read is logged as read.
     """
+    source = HubOpinions(db) if owners is None else _SomeFestivals(db, owners, viewer)
     return build_board(
-        HubOpinions(db),
+        source,
         PolicyStore(db),
         viewer,
         action,
@@ -105,6 +110,18 @@ def board(
         accessor=accessor,
         draft=draft,
     )
+
+
+class _SomeFestivals(HubOpinions):
+    """The hub's opinions with fewer festivals on the board; counting is unchanged."""
+
+    def __init__(self, db: Database, owners: Collection[str], viewer: str) -> None:
+        super().__init__(db)
+        self.keep = {*owners, viewer.removeprefix("festival:")}
+
+    def festivals(self) -> Sequence[FestivalInfo]:
+        """Only the festivals asked for (and the viewer's own)."""
+        return [f for f in super().festivals() if f.id in self.keep]
 
 
 def explanation(db: Database, info: FestivalInfo, policy: Policy) -> list[str]:

@@ -79,7 +79,13 @@ def export(festival_id: str, fmt: str) -> Response:
         data.festival(db, owner)
     organiser = current_organiser()
     assert organiser is not None
-    board = data.board(db, f"festival:{festival_id}", "export", accessor=organiser.email)
+    board = data.board(
+        db,
+        f"festival:{festival_id}",
+        "export",
+        accessor=organiser.email,
+        owners=[owner] if owner else None,
+    )
     body = board.model_dump(mode="json")
     if owner:
         body["sections"] = [s for s in body["sections"] if s["festival"] == owner]

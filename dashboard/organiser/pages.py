@@ -55,9 +55,20 @@ def audiences(db: Any, festival_id: str) -> list[tuple[str, str]]:
     others = [f for f in data.festivals(db) if f.id != festival_id]
     return [
         ("public", "The public (web board)"),
+        ("network", "The network (a festival without a rule of its own)"),
         ("platform", "The platform operator"),
         *[(f"festival:{f.id}", f"Festival {f.name} ({f.id})") for f in others],
     ]
+
+
+def network_member(db: Any, festival_id: str, draft: Policy, action: str) -> str | None:
+    """Another festival that no rule of ``draft`` names for ``action``: it sees what the
+    network sees."""
+    named = {rule.to for rule in draft.rules if rule.action == action}
+    for other in data.festivals(db):
+        if other.id != festival_id and f"festival:{other.id}" not in named:
+            return other.id
+    return None
 
 
 def _policy_json(policy: Policy) -> str:
@@ -125,7 +136,16 @@ def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
         )
         flash(f"Saved as version {saved.version}.")
         return redirect(url_for("organiser.policy", festival_id=festival_id))
-    preview = data.board(db, audience, action, draft=(festival_id, draft))
+    viewer = audience
+    if audience == "network":
+        found = network_member(db, festival_id, draft, action)
+        if found is None:
+            problem = "every other festival has a rule of its own: preview them one by one"
+            return _editor(
+                festival_id, text, errors=[problem], audience=audience, action=action
+            ), 400
+        viewer = f"festival:{found}"
+    preview = data.board(db, viewer, action, draft=(festival_id, draft))
     body = preview.model_dump(mode="json")
     body["sections"] = [s for s in body["sections"] if s["festival"] == festival_id]
     return _editor(

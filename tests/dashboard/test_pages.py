@@ -146,3 +146,49 @@ def test_the_organiser_sees_station_health(client, dash_db):
     assert 'class="state-online" data-station="st-01"' in html
     assert 'class="state-unknown" data-station="st-02"' in html
     assert "The Chair" not in html  # another festival's artwork
+
+
+def test_the_network_preview_is_what_a_festival_without_its_own_rule_sees(client, dash_db):
+    add_opinions(dash_db, "strp", "aw-1", ["love", "like"])
+    token = login(client)
+    draft = {
+        "rules": [
+            permit("network", level="festival", min_visitors=1),
+            {"effect": "prohibit", "to": "festival:ddw", "action": "display"},
+        ]
+    }
+    html = client.post(
+        "/organiser/strp/policy",
+        data={
+            "csrf_token": token,
+            "policy": json.dumps(draft),
+            "audience": "network",
+            "action": "display",
+            "do": "preview",
+        },
+    ).get_data(as_text=True)
+    preview = html.split('class="preview"')[1]
+    assert "rule: network" in preview and 'data-artwork="*" data-visitors="2"' in preview
+
+
+def test_an_export_of_one_festival_logs_only_that_festival(app, client, dash_db):
+    from consent.store import PolicyStore
+    from tapshare.database import connect
+
+    add_opinions(dash_db, "strp", "aw-1", ["love"])
+    set_policy(dash_db, "strp", [permit("festival:ddw", "export", min_visitors=1)])
+    set_policy(dash_db, "glow", [permit("network", "export", min_visitors=1)])
+    login(client, OTHER)
+    body = client.get("/organiser/ddw/export.json?festival=strp").get_json()
+    assert [s["festival"] for s in body["sections"]] == ["strp"]
+    db = connect(dash_db)
+    store = PolicyStore(db)
+    assert [(r.accessor, r.action) for r in store.access_log("strp")] == [(OTHER, "export")]
+    assert store.access_log("glow") == []
+    db.close()
+    html = client.get("/organiser/ddw/access-log").get_data(as_text=True)
+    assert "Nobody else has read your data." in html
+    owner = app.test_client()
+    login(owner)
+    html = owner.get("/organiser/strp/access-log").get_data(as_text=True)
+    assert f"<td>{OTHER} (festival:ddw)</td><td>export</td><td>1</td>" in html
