@@ -58,7 +58,8 @@ class BoardState:
     formats: Counter[str] = field(default_factory=Counter)
     version: int = 0
     fingerprint: str = ""
-    payloads: dict[str, str] = field(default_factory=dict)
+    # Each format's event, encoded once and written to every watcher as it is.
+    payloads: dict[str, bytes] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -101,18 +102,22 @@ def section_titles(db: Database, body: dict[str, Any]) -> dict[str, dict[str, st
     }
 
 
+def _events(payloads: dict[str, str], version: int) -> dict[str, bytes]:
+    return {fmt: sse_event(text, event_id=version).encode() for fmt, text in payloads.items()}
+
+
 class Watch:
     """An open stream's iterator; closing it (the server does when the client leaves, even
     before the first event) frees its slot exactly once."""
 
-    def __init__(self, events: Iterator[str], on_close: Callable[[], None]) -> None:
+    def __init__(self, events: Iterator[bytes], on_close: Callable[[], None]) -> None:
         self._events = events
         self._on_close: Callable[[], None] | None = on_close
 
     def __iter__(self) -> Watch:
         return self
 
-    def __next__(self) -> str:
+    def __next__(self) -> bytes:
         return next(self._events)
 
     def close(self) -> None:
@@ -182,12 +187,12 @@ class BoardStreams:
         with state.changed:
             if fingerprint != state.fingerprint:
                 state.fingerprint = fingerprint
-                state.payloads = payloads
                 state.version += 1
+                state.payloads = _events(payloads, state.version)
                 state.changed.notify_all()
             elif payloads.keys() - state.payloads.keys():
                 # Same board, asked for in a new format: no new event for anyone else.
-                state.payloads = {**payloads, **state.payloads}
+                state.payloads = {**_events(payloads, state.version), **state.payloads}
                 state.changed.notify_all()
 
     def subscribe(self, board_id: str, fmt: str, db: Database) -> BoardState:
@@ -215,9 +220,9 @@ class BoardStreams:
     def _news(self, state: BoardState, fmt: str, seen: int) -> bool:
         return (state.version != seen and fmt in state.payloads) or self._stopping.is_set()
 
-    def _events(self, state: BoardState, fmt: str) -> Iterator[str]:
+    def _events(self, state: BoardState, fmt: str) -> Iterator[bytes]:
         seen = 0
-        yield f"retry: {RETRY_MILLISECONDS}\n\n"
+        yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
         while not self._stopping.is_set():
             with state.changed:
                 state.changed.wait_for(
@@ -229,9 +234,9 @@ class BoardStreams:
                 return
             if version != seen and fmt in payloads:
                 seen = version
-                yield sse_event(payloads[fmt], event_id=version)
+                yield payloads[fmt]
             else:
-                yield ": keep-alive\n\n"
+                yield b": keep-alive\n\n"
 
     def _watched(self) -> list[BoardState]:
         with self._lock:
