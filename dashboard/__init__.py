@@ -32,7 +32,7 @@ def _security_headers(response: Response) -> Response:
 def create_app(
     db_path: Path | str,
     *,
-    poll_interval: float = 0.2,
+    poll_interval: float = 0.1,
     refresh_interval: float = 5.0,
     heartbeat_interval: float = 15.0,
     max_streams: int = 1000,

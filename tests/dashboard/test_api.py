@@ -113,3 +113,23 @@ def test_metrics_in_prometheus_text(client):
     assert 'tapshare_dashboard_board_requests_total{kind="page"} 1' in text
     assert "# TYPE tapshare_dashboard_open_streams gauge" in text
     assert "tapshare_dashboard_open_streams 0" in text
+
+
+def test_an_unexpected_failure_is_a_json_500_without_details(dash_db):
+    from dashboard import create_app
+
+    app = create_app(dash_db, start_streams=False)
+
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/api/v1/boom", view_func=boom)
+    app.add_url_rule("/boom", view_func=boom)
+    client = app.test_client()
+    response = client.get("/api/v1/boom")
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "internal_server_error"
+    assert "secret internals" not in response.get_data(as_text=True)
+    page = client.get("/boom")
+    assert page.status_code == 500 and "secret internals" not in page.get_data(as_text=True)
+    assert "Traceback" not in page.get_data(as_text=True)
