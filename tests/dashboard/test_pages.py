@@ -192,3 +192,8 @@ def test_an_export_of_one_festival_logs_only_that_festival(app, client, dash_db)
     login(owner)
     html = owner.get("/organiser/strp/access-log").get_data(as_text=True)
     assert f"<td>{OTHER} (festival:ddw)</td><td>export</td><td>1</td>" in html
+
+
+def test_a_section_without_opinions_says_so(client):
+    html = client.get("/boards/glow").get_data(as_text=True)
+    assert 'data-festival="glow"' in html and "No opinions yet." in html
