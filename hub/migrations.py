@@ -1,5 +1,208 @@
-"""Schema migrations of the hub's tables (registry, taps, counts, health, dead letters)."""
+"""Schema migrations of the hub's tables (registry, taps, counts, health, dead letters).
 
-from sqlite_utils import Migrations
+Applied in order by :func:`tapshare.database.migrate` (at the hub's start and by
+``tapshare migrate``) and recorded in ``_sqlite_migrations``. Never edit a released
+migration: add a new one.
+
+The counting tables (``current_opinions``, ``opinion_counts``, ``festival_visitors``,
+``festival_totals``) are kept in step by triggers, so every write of a current opinion,
+wherever it happens, leaves the counts right.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
 
 MIGRATIONS = Migrations("hub")
+
+_REGISTRY = [
+    """CREATE TABLE festivals (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        choices TEXT NOT NULL,            -- JSON array of slugs
+        visitor_key TEXT NOT NULL,        -- 64 lowercase hex
+        board_min_visitors INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE artworks (
+        festival TEXT NOT NULL REFERENCES festivals(id),
+        id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (festival, id)
+    )""",
+    """CREATE TABLE stations (
+        festival TEXT NOT NULL REFERENCES festivals(id),
+        id TEXT NOT NULL,
+        secret TEXT NOT NULL,             -- HMAC key for signatures, 64 lowercase hex
+        broker_username TEXT NOT NULL UNIQUE,
+        broker_password_hash TEXT NOT NULL,  -- Mosquitto $7$ PBKDF2-SHA512, never the password
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        disabled_at TEXT,
+        PRIMARY KEY (festival, id)
+    )""",
+    "CREATE INDEX stations_by_id ON stations(id)",
+    """CREATE TABLE broker_accounts (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+]
+
+_TAPS = [
+    """CREATE TABLE taps (
+        tap_no INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        festival TEXT NOT NULL,
+        station TEXT NOT NULL,
+        artwork TEXT NOT NULL,
+        visitor TEXT NOT NULL,
+        choice TEXT NOT NULL,
+        tapped_at TEXT NOT NULL,
+        tapped_us INTEGER NOT NULL,       -- tapped_at as microseconds since the epoch
+        seq INTEGER NOT NULL,
+        received_at TEXT NOT NULL
+    )""",
+    # Delayed boards pick each visitor's latest tap at or before an instant from here, and
+    # erasure finds a visitor's taps by it: one index, so each stored tap updates one.
+    """CREATE INDEX taps_by_visitor ON taps(
+        festival, visitor, artwork, tapped_us, seq, id, choice)""",
+    # Every accepted message id, kept after erasure so a redelivery changes nothing.
+    """CREATE TABLE accepted_ids (
+        id TEXT PRIMARY KEY,
+        received_at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE erasures (
+        id INTEGER PRIMARY KEY,
+        festival TEXT NOT NULL,
+        station TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        erased_at TEXT NOT NULL,
+        taps_deleted INTEGER NOT NULL
+    )""",
+]
+
+_COUNTS = [
+    """CREATE TABLE current_opinions (
+        festival TEXT NOT NULL,
+        artwork TEXT NOT NULL,
+        visitor TEXT NOT NULL,
+        choice TEXT NOT NULL,
+        tapped_us INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        tap_id TEXT NOT NULL,
+        -- Visitor before artwork: erasure finds a visitor's opinions by this key.
+        PRIMARY KEY (festival, visitor, artwork)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE opinion_counts (
+        festival TEXT NOT NULL,
+        artwork TEXT NOT NULL,
+        choice TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (festival, artwork, choice)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE festival_visitors (
+        festival TEXT NOT NULL,
+        visitor TEXT NOT NULL,
+        artworks INTEGER NOT NULL,
+        PRIMARY KEY (festival, visitor)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE festival_totals (
+        festival TEXT PRIMARY KEY,
+        visitors INTEGER NOT NULL
+    )""",
+    """CREATE TRIGGER current_opinions_insert AFTER INSERT ON current_opinions BEGIN
+        INSERT INTO opinion_counts (festival, artwork, choice, n)
+            VALUES (NEW.festival, NEW.artwork, NEW.choice, 1)
+            ON CONFLICT (festival, artwork, choice) DO UPDATE SET n = n + 1;
+        INSERT INTO festival_visitors (festival, visitor, artworks)
+            VALUES (NEW.festival, NEW.visitor, 1)
+            ON CONFLICT (festival, visitor) DO UPDATE SET artworks = artworks + 1;
+    END""",
+    """CREATE TRIGGER current_opinions_change AFTER UPDATE OF choice ON current_opinions
+    WHEN OLD.choice <> NEW.choice BEGIN
+        UPDATE opinion_counts SET n = n - 1
+            WHERE festival = OLD.festival AND artwork = OLD.artwork AND choice = OLD.choice;
+        INSERT INTO opinion_counts (festival, artwork, choice, n)
+            VALUES (NEW.festival, NEW.artwork, NEW.choice, 1)
+            ON CONFLICT (festival, artwork, choice) DO UPDATE SET n = n + 1;
+    END""",
+    """CREATE TRIGGER current_opinions_delete AFTER DELETE ON current_opinions BEGIN
+        UPDATE opinion_counts SET n = n - 1
+            WHERE festival = OLD.festival AND artwork = OLD.artwork AND choice = OLD.choice;
+        UPDATE festival_visitors SET artworks = artworks - 1
+            WHERE festival = OLD.festival AND visitor = OLD.visitor;
+        DELETE FROM festival_visitors
+            WHERE festival = OLD.festival AND visitor = OLD.visitor AND artworks <= 0;
+    END""",
+    """CREATE TRIGGER festival_visitors_insert AFTER INSERT ON festival_visitors BEGIN
+        INSERT INTO festival_totals (festival, visitors) VALUES (NEW.festival, 1)
+            ON CONFLICT (festival) DO UPDATE SET visitors = visitors + 1;
+    END""",
+    """CREATE TRIGGER festival_visitors_delete AFTER DELETE ON festival_visitors BEGIN
+        UPDATE festival_totals SET visitors = visitors - 1 WHERE festival = OLD.festival;
+    END""",
+]
+
+_OPERATIONS = [
+    """CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY,
+        received_at TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        payload BLOB NOT NULL,            -- the first 2 KiB
+        size INTEGER NOT NULL             -- the whole payload's size in bytes
+    )""",
+    """CREATE TABLE station_status (
+        festival TEXT NOT NULL,
+        station TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at TEXT NOT NULL,                 -- the station's own time stamp
+        at_us INTEGER NOT NULL,
+        last_seen TEXT NOT NULL,          -- the hub's time it heard from the station
+        last_seen_us INTEGER NOT NULL,
+        outbox INTEGER NOT NULL,
+        outbox_full INTEGER NOT NULL,
+        readers TEXT NOT NULL,            -- JSON array
+        version TEXT NOT NULL,
+        PRIMARY KEY (festival, station)
+    )""",
+    """CREATE TABLE hub_counters (
+        name TEXT NOT NULL,
+        labels TEXT NOT NULL,             -- JSON object, keys sorted
+        value REAL NOT NULL,
+        PRIMARY KEY (name, labels)
+    )""",
+]
+
+
+def _run(db: Database, statements: list[str]) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+@MIGRATIONS(name="0001_registry")
+def registry(db: Database) -> None:
+    """Festivals, artworks, stations and broker accounts."""
+    _run(db, _REGISTRY)
+
+
+@MIGRATIONS(name="0002_taps")
+def taps(db: Database) -> None:
+    """Stored taps, accepted message ids and erasure records."""
+    _run(db, _TAPS)
+
+
+@MIGRATIONS(name="0003_counts")
+def counts(db: Database) -> None:
+    """Current opinions and the counts maintained from them."""
+    _run(db, _COUNTS)
+
+
+@MIGRATIONS(name="0004_operations")
+def operations(db: Database) -> None:
+    """Dead letters, station health and counters."""
+    _run(db, _OPERATIONS)

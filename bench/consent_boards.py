@@ -1,0 +1,117 @@
+"""Benchmark of the board function: boards built per second, straight from the hub's counts.
+
+Builds a hub database in a temporary folder (festivals, artworks, taps written through the
+hub's store), gives every festival a policy, then times ``consent.boards.build_board`` for a
+festival's own screen, another festival's screen (network, artwork level), the public board
+(festival level) and a board with a 15-minute delay (recomputed from the stored taps).
+Prints one JSON object.
+
+    .venv/bin/python bench/consent_boards.py [--taps 100000] [--festivals 5] [--artworks 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hub.opinions import HubOpinions
+
+from consent.boards import build_board
+from consent.store import PolicyStore
+from hub import registry, store
+from protocol import Opinion
+from tapshare.database import connect, migrate
+
+CHOICES = ("love", "like", "meh", "dislike")
+
+
+def populate(path: Path, taps: int, festivals: int, artworks: int) -> list[str]:
+    migrate(path)
+    db = connect(path)
+    ids = [f"fest-{n:02d}" for n in range(festivals)]
+    for index, festival in enumerate(ids):
+        registry.add_festival(db, festival, f"Festival {index}")
+        for artwork in range(artworks):
+            registry.add_artwork(db, festival, f"aw-{artwork:03d}", f"Artwork {artwork}")
+    policies = PolicyStore(db)
+    for festival in ids:
+        rules = [
+            {"effect": "permit", "to": "network", "action": "display", "level": "artwork"},
+            {"effect": "permit", "to": "public", "action": "display", "min_visitors": 20},
+            {"effect": "permit", "to": "platform", "action": "display", "level": "artwork",
+             "delay_minutes": 15},
+        ]  # fmt: skip
+        policies.set(festival, {"rules": rules}, "bench", "bench", ids)
+    rng = Random(7)
+    start = datetime.now(UTC) - timedelta(hours=6)
+    visitors = max(1, taps // (festivals * 10))
+    batch = []
+    for number in range(taps):
+        opinion = Opinion.build(
+            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            festival=ids[number % festivals],
+            station="st-01",
+            artwork=f"aw-{rng.randrange(artworks):03d}",
+            visitor=f"{rng.randrange(visitors):064x}",
+            choice=rng.choice(CHOICES),
+            tapped_at=start + timedelta(seconds=number * 21_000 / taps),
+            seq=number,
+            station_secret=bytes(32),
+        )
+        batch.append(store.StoreOpinion(opinion, datetime.now(UTC)))
+        if len(batch) == 20_000:
+            store.write_batch(db, batch, {})
+            batch.clear()
+    store.write_batch(db, batch, {})
+    db.close()
+    return ids
+
+
+def rate(db_path: Path, viewer: str, seconds: float) -> dict[str, float]:
+    db = connect(db_path)
+    source, policies = HubOpinions(db), PolicyStore(db)
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        build_board(source, policies, viewer, "display", datetime.now(UTC))
+        count += 1
+    elapsed = time.perf_counter() - started
+    db.close()
+    return {
+        "boards_per_second": round(count / elapsed, 1),
+        "ms_per_board": round(1000 * elapsed / count, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--taps", type=int, default=100_000)
+    parser.add_argument("--festivals", type=int, default=5)
+    parser.add_argument("--artworks", type=int, default=100, help="per festival")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        ids = populate(path, args.taps, args.festivals, args.artworks)
+        result = {
+            "taps": args.taps,
+            "festivals": args.festivals,
+            "artworks_per_festival": args.artworks,
+            "own_screen": rate(path, f"festival:{ids[0]}", args.seconds),
+            "other_festival_screen": rate(path, f"festival:{ids[1]}", args.seconds),
+            "public_board": rate(path, "public", args.seconds),
+            "platform_15_minute_delay": rate(path, "platform", args.seconds),
+        }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""Hub ingest benchmark: stored rate against a bare subscriber, and latency at 1,000/s.
+
+Runs a private Mosquitto (configured as ``tapshare broker-config`` recommends) and prints
+one JSON object:
+
+- ``bare_rate``: messages per second a bare paho subscriber (QoS 1, counting only) takes
+  off a backlog of N opinions queued for its persistent session;
+- ``hub_rate``: opinions per second the hub validates, verifies, stores, commits and
+  acknowledges off the same backlog (from connecting to the last commit);
+- ``ratio`` = hub_rate / bare_rate, and ``lost`` (published minus stored);
+- ``latency_ms``: p50/p99/max from publish to commit, with a separate process offering
+  opinions at ``--rate`` per second for ``--seconds``.
+
+Usage: .venv/bin/python bench/ingest.py [--count 50000] [--rate 1000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hub import registry
+from hub.ingest import Hub
+from hub.models import StationCredentials
+from hub.store import BatchOutcome, StoreItem, StoreOpinion
+from protocol import Opinion, parse_key, topic_for
+from protocol.broker import parse_broker_url
+from tapshare.database import connect, migrate
+from tapshare.mosquitto import Mosquitto
+
+STATIONS = 4
+ARTWORKS = 10
+
+
+def build(stations: list[StationCredentials], count: int, start: datetime, step_ms: float):
+    """(topic, payload) of ``count`` signed opinions, tapped ``step_ms`` apart."""
+    messages = []
+    keys = [parse_key(s.station_secret) for s in stations]
+    for n in range(count):
+        station = stations[n % len(stations)]
+        opinion = Opinion.build(
+            id=str(uuid.uuid4()),
+            festival=station.festival,
+            station=station.station,
+            artwork=f"aw-{n % ARTWORKS}",
+            visitor=f"{n % 5000:064x}",
+            choice=("love", "like", "meh", "dislike")[n % 4],
+            tapped_at=start + timedelta(milliseconds=n * step_ms),
+            seq=n,
+            station_secret=keys[n % len(stations)],
+        )
+        messages.append(
+            (topic_for(station.festival, station.station, "opinion"), opinion.payload())
+        )
+    return messages
+
+
+def publish_all(broker: Mosquitto, messages, schedule_start: float | None = None, step=0.0):
+    """Publish at QoS 1 and wait for the broker's acknowledgements; with a schedule, publish
+    message n at ``schedule_start + n * step`` (wall clock)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:6]}",
+                         protocol=mqtt.MQTTv311)  # fmt: skip
+    client.max_inflight_messages_set(1000)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    infos = []
+    for n, (topic, payload) in enumerate(messages):
+        if schedule_start is not None:
+            delay = schedule_start + n * step - time.time()
+            if delay > 0:
+                time.sleep(delay)
+        infos.append(client.publish(topic, payload, qos=1))
+    for info in infos:
+        info.wait_for_publish(60)
+    client.disconnect()
+    client.loop_stop()
+
+
+def _paced(host: str, port: int, messages, schedule_start: float, step: float) -> None:
+    broker = Mosquitto.__new__(Mosquitto)
+    broker.host, broker.port = host, port
+    publish_all(broker, messages, schedule_start, step)
+
+
+def forget_session(broker: Mosquitto, client_id: str) -> None:
+    """Drop a persistent session, so the broker stops queueing messages for it (a large
+    queue makes Mosquitto's periodic saves slow down everything after)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
+                         protocol=mqtt.MQTTv311)  # fmt: skip
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    time.sleep(0.3)
+    client.disconnect()
+    client.loop_stop()
+
+
+def bare_rate(broker: Mosquitto, messages) -> float:
+    """Rate of a bare QoS 1 subscriber draining a backlog of ``messages``."""
+    received = 0
+    done = threading.Event()
+    subscribed = threading.Event()
+
+    def on_message(client, userdata, message):
+        nonlocal received
+        received += 1
+        if received == len(messages):
+            done.set()
+
+    def on_connect(client, userdata, flags, reason, properties):
+        client.subscribe("tapshare/#", qos=1)
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare",
+                         clean_session=False, protocol=mqtt.MQTTv311)  # fmt: skip
+    client.on_connect = on_connect
+    client.on_subscribe = lambda *args: subscribed.set()
+    client.on_message = on_message
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    subscribed.wait(10)
+    client.disconnect()
+    client.loop_stop()
+    publish_all(broker, messages)
+    received = 0
+    started = time.perf_counter()
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    if not done.wait(600):
+        raise RuntimeError(f"bare subscriber got {received} of {len(messages)}")
+    elapsed = time.perf_counter() - started
+    client.disconnect()
+    client.loop_stop()
+    forget_session(broker, "bench-bare")
+    return len(messages) / elapsed
+
+
+def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int]:
+    """Rate of the hub draining a backlog of ``messages``; and how many it stored."""
+    url = parse_broker_url(broker.url)
+    first = Hub(db_path, url, client_id="bench-hub")
+    thread = threading.Thread(target=first.run)
+    thread.start()
+    first.connected.wait(10)
+    time.sleep(0.2)  # the subscription is made in on_connect
+    first.stop()
+    thread.join()
+    publish_all(broker, messages)
+    stored = 0
+    done = threading.Event()
+
+    def on_commit(outcome: BatchOutcome, items: object) -> None:
+        nonlocal stored
+        stored += outcome.stored
+        if stored >= len(messages):
+            done.set()
+
+    hub = Hub(db_path, url, client_id="bench-hub", on_commit=on_commit)
+    started = time.perf_counter()
+    thread = threading.Thread(target=hub.run)
+    thread.start()
+    done.wait(600)
+    elapsed = time.perf_counter() - started
+    hub.stop()
+    thread.join()
+    forget_session(broker, "bench-hub")
+    return stored / elapsed, stored
+
+
+def latency(broker: Mosquitto, db_path: Path, stations, rate: int, seconds: int) -> dict:
+    """Publish-to-commit latency with opinions offered at ``rate`` per second."""
+    count = rate * seconds
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def on_commit(outcome: BatchOutcome, items: list[StoreItem]) -> None:
+        now = time.time()
+        for item in items:
+            if isinstance(item, StoreOpinion):
+                latencies.append(now - item.opinion.instant.timestamp())
+        if len(latencies) >= count:
+            done.set()
+
+    hub = Hub(db_path, parse_broker_url(broker.url), client_id="bench-latency", on_commit=on_commit)
+    thread = threading.Thread(target=hub.run)
+    thread.start()
+    hub.connected.wait(10)
+    time.sleep(0.5)
+    # tapped_at is the time each opinion is due to be published (ms precision).
+    schedule_start = time.time() + 1.0
+    messages = build(stations, count, datetime.fromtimestamp(schedule_start, UTC), 1000 / rate)
+    publisher = multiprocessing.get_context("fork").Process(
+        target=_paced, args=(broker.host, broker.port, messages, schedule_start, 1 / rate)
+    )
+    publisher.start()
+    done.wait(seconds + 60)
+    publisher.join(60)
+    hub.stop()
+    thread.join()
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))], 2)
+
+    return {
+        "offered_per_second": rate,
+        "opinions": len(ordered),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "max_ms": round(1000 * ordered[-1], 2),
+        "mean_ms": round(1000 * statistics.fmean(ordered), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=50_000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
+        db_path = Path(tmp) / "bench.db"
+        migrate(db_path)
+        db = connect(db_path)
+        registry.add_festival(db, "bench", "Bench")
+        for n in range(ARTWORKS):
+            registry.add_artwork(db, "bench", f"aw-{n}", f"Artwork {n}")
+        stations = [registry.add_station(db, "bench", f"st-{n}") for n in range(STATIONS)]
+        db.close()
+        broker = Mosquitto(
+            directory=Path(tmp) / "broker",
+            extra_config=["max_inflight_messages 1000", "max_queued_messages 0"],
+        )
+        broker.start()
+        try:
+            start = datetime.now(UTC) - timedelta(hours=2)
+            messages = build(stations, args.count, start, 1)
+            bare = bare_rate(broker, messages)
+            hub, stored = hub_rate(broker, db_path, messages)
+            timing = latency(broker, db_path, stations, args.rate, args.seconds)
+        finally:
+            broker.close()
+    print(
+        json.dumps(
+            {
+                "opinions": args.count,
+                "bare_rate": round(bare),
+                "hub_rate": round(hub),
+                "ratio": round(hub / bare, 3),
+                "stored": stored,
+                "lost": args.count - stored,
+                "latency": timing,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

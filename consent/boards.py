@@ -1,0 +1,240 @@
+"""Boards: the only way opinions reach anyone (SPEC §7), each section decided by policy.
+
+:func:`build_board` is the one caller of the counting methods of
+:class:`consent.sources.OpinionSource` in the whole code base (a test enforces it): the
+dashboard, the API and every export read opinions through it, so nothing leaves a festival
+that its current policy does not grant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from consent.decision import OWN, Decision, decide, viewer_festival
+from consent.policy import ACTIONS, Action, Level, Policy, Rule, format_time
+from consent.sources import Cell, FestivalInfo, OpinionSource
+from consent.store import PolicyStore
+
+WITHHELD_FESTIVAL = "*"
+
+
+class BoardCell(BaseModel):
+    """Current opinions in one artwork, or with ``artwork`` null in the whole festival."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    artwork: str | None = Field(description="artwork id; null for the festival-level cell")
+    title: str | None = Field(description="artwork title; null for the festival-level cell")
+    visitors: int = Field(ge=0, description="distinct visitors with a current opinion here")
+    counts: dict[str, int] = Field(description="current opinions per choice, zeros included")
+
+
+class Section(BaseModel):
+    """One festival's opinions, as its policy lets this viewer see them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    festival: str
+    name: str
+    choices: list[str]
+    level: Literal["artwork", "festival"]
+    rule: str = Field(description="own, public, network, festival:ID or platform")
+    policy_version: int = Field(ge=0)
+    min_visitors: int = Field(ge=1, description="cells with fewer visitors are withheld")
+    delay_minutes: int = Field(ge=0, description="cells are as they stood this long ago")
+    cells: list[BoardCell]
+    withheld: list[str] = Field(
+        description="artworks below min_visitors; ['*'] when the festival cell is"
+    )
+
+
+class Board(BaseModel):
+    """Everything one viewer may see for one action, one section per festival."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    viewer: str = Field(description="public, platform or festival:ID")
+    generated_at: str = Field(description="RFC 3339 UTC time of the read")
+    sections: list[Section]
+
+
+class UnknownViewer(LookupError):
+    """A ``festival:ID`` viewer whose festival is not registered."""
+
+
+def build_board(
+    source: OpinionSource,
+    policies: PolicyStore,
+    viewer: str,
+    action: Action,
+    now: datetime,
+    *,
+    accessor: str | None = None,
+    draft: tuple[str, Policy] | None = None,
+) -> Board:
+    """The board ``viewer`` may see for ``action`` at ``now``.
+
+    Sections: the viewer's own festival first, then the others by id; a festival that
+    shares nothing with the viewer has none. ``draft`` = (festival, policy) previews an
+    unsaved policy of that festival (for the policy editor); such reads are not logged.
+    Every ``analyse`` and ``export`` read of another festival's data is recorded in that
+    festival's access log under ``accessor`` (else the viewer).
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"an action is display, analyse or export, not {action!r}")
+    own = viewer_festival(viewer)
+    festivals = sorted(source.festivals(), key=lambda festival: festival.id)
+    if own is not None and own not in {festival.id for festival in festivals}:
+        raise UnknownViewer(f"unknown festival {own!r}")
+    festivals.sort(key=lambda festival: festival.id != own)  # stable: own first, then by id
+    sections: list[Section] = []
+    for festival in festivals:
+        decision = _decision(festival, policies, viewer, action, now, draft)
+        if not decision.allowed:
+            continue
+        sections.append(_section(source, festival, decision, now))
+        if action != "display" and decision.rule != OWN and draft is None:
+            policies.record_access(
+                festival.id, accessor or viewer, viewer, action, decision.policy_version, now
+            )
+    return Board(viewer=viewer, generated_at=format_time(now), sections=sections)
+
+
+def _decision(
+    festival: FestivalInfo,
+    policies: PolicyStore,
+    viewer: str,
+    action: Action,
+    now: datetime,
+    draft: tuple[str, Policy] | None,
+) -> Decision:
+    current = policies.current(festival.id)
+    policy, version = current.policy, current.version
+    if draft is not None and draft[0] == festival.id:
+        # A draft would become the next version if it were saved.
+        policy, version = draft[1], current.version + 1
+    return decide(
+        festival.id,
+        viewer,
+        action,
+        now,
+        policy,
+        policy_version=version,
+        board_min_visitors=festival.board_min_visitors,
+    )
+
+
+def _section(
+    source: OpinionSource, festival: FestivalInfo, decision: Decision, now: datetime
+) -> Section:
+    level: Level = decision.level or "festival"
+    minimum = decision.min_visitors or 1
+    delay = decision.delay_minutes or 0
+    # SPEC §4: with a delay, the board is as it stood at now - delay; without one, every
+    # stored tap counts (including taps a station's clock put slightly ahead).
+    as_of = now - timedelta(minutes=delay) if delay else None
+    cells: list[BoardCell] = []
+    withheld: list[str] = []
+    if level == "artwork":
+        titles = source.artwork_titles(festival.id)
+        for cell in source.artwork_cells(festival.id, as_of):
+            if cell.visitors <= 0 or cell.artwork is None:
+                continue  # an artwork without current opinions may be left out
+            if cell.visitors < minimum:
+                withheld.append(cell.artwork)
+            else:
+                cells.append(_board_cell(cell, titles.get(cell.artwork), festival.choices))
+        withheld.sort()
+        cells.sort(key=lambda board_cell: board_cell.artwork or "")
+    else:
+        whole = source.festival_cell(festival.id, as_of)
+        if whole.visitors < minimum:
+            withheld.append(WITHHELD_FESTIVAL)
+        else:
+            cells.append(
+                _board_cell(Cell(None, whole.visitors, whole.counts), None, festival.choices)
+            )
+    return Section(
+        festival=festival.id,
+        name=festival.name,
+        choices=list(festival.choices),
+        level=level,
+        rule=decision.rule or "",
+        policy_version=decision.policy_version,
+        min_visitors=minimum,
+        delay_minutes=delay,
+        cells=cells,
+        withheld=withheld,
+    )
+
+
+def _board_cell(cell: Cell, title: str | None, choices: Sequence[str]) -> BoardCell:
+    counts = {choice: int(cell.counts.get(choice, 0)) for choice in choices}
+    # A choice the festival no longer offers still counts: leaving it out would hide votes.
+    for choice in sorted(set(cell.counts) - set(choices)):
+        counts[choice] = int(cell.counts[choice])
+    return BoardCell(artwork=cell.artwork, title=title, visitors=cell.visitors, counts=counts)
+
+
+def policy_warnings(policy: Policy, owner: str | None = None) -> list[str]:
+    """Combinations of rules an organiser should know about before saving ``policy``.
+
+    - A festival-level permit (its total counts every artwork) beside an artwork-level
+      permit that can withhold cells: whoever sees both can subtract the shown cells from
+      the total and learn what the withheld ones add up to.
+    - A prohibition for an audience that a broader permit for the same action already
+      covers on public screens or the public web: the prohibition cannot hide what the
+      public board shows.
+    - With ``owner`` given: a rule naming the festival itself, which has no effect (a
+      festival always sees all of its own data).
+    """
+    warnings: list[str] = []
+    permits = [rule for rule in policy.rules if rule.effect == "permit"]
+    totals = [rule for rule in permits if rule.level == "festival"]
+    detailed = [
+        rule for rule in permits if rule.level == "artwork" and (rule.min_visitors or 1) > 1
+    ]
+    for total in totals:
+        for detail in detailed:
+            warnings.append(
+                f"{_words(total)} shows the festival total, and {_words(detail)} shows "
+                f"artworks with at least {detail.min_visitors} visitors: whoever sees both "
+                "can work out what the withheld artworks add up to"
+            )
+    for rule in policy.rules:
+        if rule.effect != "prohibit" or rule.to == "public":
+            continue
+        broader = _public_permit(policy.rules, rule)
+        if broader is not None:
+            warnings.append(
+                f"{_words(rule)} cannot hide what {_words(broader)} shows to everyone, "
+                f"{rule.to} included"
+            )
+    if owner is not None:
+        for rule in policy.rules:
+            if rule.to == f"festival:{owner}":
+                warnings.append(
+                    f"{_words(rule)} names {owner} itself; it has no effect, because a "
+                    "festival always sees all of its own data"
+                )
+    return warnings
+
+
+def _public_permit(rules: Sequence[Rule], prohibit: Rule) -> Rule | None:
+    for rule in rules:
+        if rule.effect == "permit" and rule.action == prohibit.action and rule.to == "public":
+            return rule
+    return None
+
+
+def _words(rule: Rule) -> str:
+    return f"the rule '{rule.describe()}'"
+
+
+def sections_by_festival(board: Board) -> Mapping[str, Section]:
+    """The board's sections by festival id."""
+    return {section.festival: section for section in board.sections}

@@ -1,0 +1,255 @@
+"""Policy versions and the access log: the only module with consent SQL.
+
+Every policy change is a new numbered version (with author, time and reason); versions are
+never changed or deleted. Version 0 is the empty policy every festival starts with:
+nothing is shared until its organisers say so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from consent.policy import EMPTY_POLICY, Action, Policy, Rule, format_time, parse_time
+
+VERSIONS = "consent_policy_versions"
+ACCESS_LOG = "consent_access_log"
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One version of a festival's policy. Version 0 (no author, no time) is the empty one."""
+
+    festival: str
+    version: int
+    policy: Policy
+    author: str | None
+    reason: str | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One ``analyse`` or ``export`` read of a festival's data by someone else."""
+
+    festival: str
+    accessor: str
+    viewer: str
+    action: str
+    policy_version: int
+    at: datetime
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PolicyStore:
+    """Reads and writes policy versions and the access log in the hub's database."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    def current(self, festival: str) -> PolicyVersion:
+        """The festival's current policy; version 0 (nothing shared) when none was set."""
+        row = self._one(
+            f"SELECT * FROM {VERSIONS} WHERE festival = ? ORDER BY version DESC LIMIT 1",
+            [festival],
+        )
+        return _version(row) if row else _empty(festival)
+
+    def version(self, festival: str, number: int) -> PolicyVersion:
+        """One version of the festival's policy. Raises LookupError if there is no such one."""
+        if number == 0:
+            return _empty(festival)
+        row = self._one(
+            f"SELECT * FROM {VERSIONS} WHERE festival = ? AND version = ?", [festival, number]
+        )
+        if row is None:
+            raise LookupError(f"festival {festival!r} has no policy version {number}")
+        return _version(row)
+
+    def history(self, festival: str) -> list[PolicyVersion]:
+        """Every stored version of the festival's policy, oldest first (version 0 left out)."""
+        rows = self._rows(
+            f"SELECT * FROM {VERSIONS} WHERE festival = ? ORDER BY version", [festival]
+        )
+        return [_version(row) for row in rows]
+
+    def set(
+        self,
+        festival: str,
+        policy: Policy | Mapping[str, Any],
+        author: str,
+        reason: str,
+        known_festivals: Collection[str],
+    ) -> PolicyVersion:
+        """Store ``policy`` as the festival's next version and return it.
+
+        The policy is validated first (raising :class:`consent.policy.PolicyError`); a
+        refused policy leaves the current version unchanged.
+        """
+        if festival not in known_festivals:
+            raise LookupError(f"unknown festival {festival!r}")
+        checked = Policy.checked(policy, known_festivals)
+        if not author.strip():
+            raise ValueError("a policy change needs an author")
+        text = json.dumps(checked.wire(), sort_keys=True, ensure_ascii=False)
+        created = format_time(self.clock())
+        with self._writing():
+            # One statement picks and takes the next number, so two writers cannot share it.
+            self.db.execute(
+                f"""
+                INSERT INTO {VERSIONS} (festival, version, policy, author, reason, created_at)
+                SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?
+                FROM {VERSIONS} WHERE festival = ?
+                """,
+                [festival, text, author.strip(), reason.strip(), created, festival],
+            )
+        return self.current(festival)
+
+    def diff(self, festival: str, a: int, b: int) -> str:
+        """A readable account of what changed from version ``a`` to version ``b``."""
+        old, new = self.version(festival, a), self.version(festival, b)
+        return diff_policies(old, new)
+
+    def record_access(
+        self,
+        festival: str,
+        accessor: str,
+        viewer: str,
+        action: Action,
+        policy_version: int,
+        at: datetime,
+    ) -> None:
+        """Record that ``accessor`` (as ``viewer``) read ``festival``'s data for ``action``."""
+        with self._writing():
+            self.db.execute(
+                f"""
+                INSERT INTO {ACCESS_LOG} (festival, accessor, viewer, action, policy_version, at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [festival, accessor, viewer, action, policy_version, format_time(at)],
+            )
+
+    def access_log(self, festival: str, limit: int = 100) -> list[AccessRecord]:
+        """The latest reads of ``festival``'s data by others, newest first."""
+        rows = self._rows(
+            f"SELECT * FROM {ACCESS_LOG} WHERE festival = ? ORDER BY id DESC LIMIT ?",
+            [festival, max(0, limit)],
+        )
+        return [
+            AccessRecord(
+                festival=row["festival"],
+                accessor=row["accessor"],
+                viewer=row["viewer"],
+                action=row["action"],
+                policy_version=row["policy_version"],
+                at=parse_time(row["at"]),
+            )
+            for row in rows
+        ]
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write transaction that takes the write lock up front.
+
+        A deferred transaction that reads and then writes can fail at once, without
+        waiting, when another connection committed in between (WAL mode); taking the lock
+        first makes concurrent writers wait their turn under the busy timeout instead.
+        Inside a caller's transaction the write simply joins it.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+
+def _empty(festival: str) -> PolicyVersion:
+    return PolicyVersion(festival, 0, EMPTY_POLICY, None, None, None)
+
+
+def _version(row: Mapping[str, Any]) -> PolicyVersion:
+    # Stored policies were validated when they were set; festivals named in them may have
+    # gone since, which must not make an old version unreadable, so they are not rechecked.
+    policy = Policy.model_validate(json.loads(row["policy"]))
+    return PolicyVersion(
+        festival=row["festival"],
+        version=row["version"],
+        policy=policy,
+        author=row["author"],
+        reason=row["reason"],
+        created_at=parse_time(row["created_at"]),
+    )
+
+
+def describe_rule(rule: Rule) -> str:
+    """A rule in a few words: ``permit network analyse: artwork level, at least 5 ...``."""
+    words = rule.describe()
+    details: list[str] = []
+    if rule.effect == "permit":
+        details.append(f"{rule.level} level")
+        details.append(f"at least {rule.min_visitors} visitors per cell")
+        details.append(f"{rule.delay_minutes} min delay" if rule.delay_minutes else "no delay")
+    if rule.valid_from is not None:
+        details.append(f"from {format_time(rule.valid_from)}")
+    if rule.valid_until is not None:
+        details.append(f"until {format_time(rule.valid_until)}")
+    return f"{words}: {', '.join(details)}" if details else words
+
+
+_COMPARED = ("effect", "level", "min_visitors", "delay_minutes", "valid_from", "valid_until")
+
+
+def diff_policies(old: PolicyVersion, new: PolicyVersion) -> str:
+    """What changed between two versions, one line per added, removed or changed rule."""
+    lines = [f"policy of {new.festival}: version {old.version} -> version {new.version}"]
+    before = {(rule.to, rule.action): rule for rule in old.policy.rules}
+    after = {(rule.to, rule.action): rule for rule in new.policy.rules}
+    for key in sorted(before.keys() | after.keys()):
+        was, now = before.get(key), after.get(key)
+        if was is not None and now is None:
+            lines.append(f"- removed  {describe_rule(was)}")
+        elif was is None and now is not None:
+            lines.append(f"+ added    {describe_rule(now)}")
+        elif was is not None and now is not None and was != now:
+            changes = [
+                f"{name} {_show(getattr(was, name))} -> {_show(getattr(now, name))}"
+                for name in _COMPARED
+                if getattr(was, name) != getattr(now, name)
+            ]
+            lines.append(f"~ changed  {now.to} {now.action}: {'; '.join(changes)}")
+    if len(lines) == 1:
+        lines.append("  no change")
+    return "\n".join(lines)
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, datetime):
+        return format_time(value)
+    return str(value)

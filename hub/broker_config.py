@@ -1,0 +1,120 @@
+"""Mosquitto's password file and ACL, written from the registry.
+
+Each enabled station may publish only under its own ``tapshare/v1/FESTIVAL/STATION/#`` and
+read nothing; the hub's own account may read everything under ``tapshare/`` and publish
+nothing; nobody else may connect. The hub's account is made on first use: its password is
+returned once and only its hash is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from sqlite_utils import Database
+
+from hub import store
+from hub.passwords import hash_password, new_password
+from protocol.topics import HUB_SUBSCRIPTION, station_filter
+
+#: The hub's broker username (stations' names always contain a dot, so they never clash).
+HUB_USERNAME: Final = "tapshare-hub"
+HUB_ROLE: Final = "hub"
+
+#: Broker settings tapshare relies on, written next to the password file and ACL.
+_BROKER_SETTINGS: Final = (
+    "allow_anonymous false",
+    "persistence true",
+    # Messages sent to the hub but not yet acknowledged: the hub acknowledges a batch after
+    # committing it, so a larger window lets it write larger batches.
+    "max_inflight_messages 1000",
+    # Mosquitto's stock queue limit (1000) drops QoS 1 messages silently while the hub is
+    # away or behind; tapshare needs every one.
+    "max_queued_messages 0",
+    "max_queued_bytes 0",
+)
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    """What :func:`write_broker_config` wrote, and the hub's new password if it made one."""
+
+    password_file: Path
+    acl_file: Path
+    config_file: Path
+    stations: int
+    hub_password: str | None
+
+
+def password_file_text(db: Database, hub_account: tuple[str, str] | None) -> str:
+    """The password file: the hub's account and every enabled station's."""
+    lines = [f"{hub_account[0]}:{hub_account[1]}"] if hub_account else []
+    lines += [f"{user}:{hashed}" for user, hashed, _, _ in store.broker_station_accounts(db)]
+    return "\n".join(lines) + "\n"
+
+
+def acl_text(db: Database, hub_account: tuple[str, str] | None) -> str:
+    """The ACL: the hub reads all of tapshare/, each station writes under its own topics."""
+    lines = [
+        "# Written by `tapshare broker-config` from the hub's registry; write it again",
+        "# instead of editing it.",
+        "",
+    ]
+    if hub_account is not None:
+        lines += [f"user {hub_account[0]}", f"topic read {HUB_SUBSCRIPTION}", ""]
+    for user, _, festival, station in store.broker_station_accounts(db):
+        lines += [f"user {user}", f"topic write {station_filter(festival, station)}", ""]
+    return "\n".join(lines)
+
+
+def config_text(password_file: Path, acl_file: Path) -> str:
+    """A Mosquitto configuration fragment that uses the two files."""
+    return "\n".join(
+        [
+            "# Written by `tapshare broker-config`: include it in mosquitto.conf.",
+            f"password_file {password_file}",
+            f"acl_file {acl_file}",
+            *_BROKER_SETTINGS,
+            "",
+        ]
+    )
+
+
+def _write_atomically(path: Path, text: str, mode: int) -> None:
+    # A broker reloading at any moment sees the old file or the new one, never half of it.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_broker_config(
+    db: Database, directory: Path, rotate_hub_password: bool = False
+) -> BrokerConfig:
+    """Write ``passwd``, ``acl`` and ``tapshare.conf`` into ``directory`` (created if
+    missing). The hub's account is made when it has none, or given a new password when
+    ``rotate_hub_password``; the new password is in the result, and nowhere else."""
+    directory.mkdir(parents=True, exist_ok=True)
+    directory = directory.resolve()
+    account = store.broker_account(db, HUB_ROLE)
+    password = None
+    if account is None or rotate_hub_password:
+        password = new_password()
+        account = (HUB_USERNAME, hash_password(password))
+    paths = (directory / "passwd", directory / "acl", directory / "tapshare.conf")
+    _write_atomically(paths[0], password_file_text(db, account), 0o600)
+    _write_atomically(paths[1], acl_text(db, account), 0o644)
+    _write_atomically(paths[2], config_text(paths[0], paths[1]), 0o644)
+    if password is not None:
+        # Kept only once the files are written, so a failure leaves the old account.
+        store.set_broker_account(db, HUB_ROLE, account[0], account[1], store.now_text())
+    stations = len(store.broker_station_accounts(db))
+    return BrokerConfig(*paths, stations=stations, hub_password=password)

@@ -1,0 +1,220 @@
+"""The registry: festivals, artworks and stations, and the credentials stations get.
+
+Plain functions over a sqlite-utils ``Database``, used by the command line and by code
+(the demo registers its festivals here). Bad input raises :class:`RegistryError` (a
+ValueError) with a message fit for the user; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Final
+
+from sqlite_utils import Database
+
+from hub import store
+from hub.models import DEFAULT_CHOICES, Artwork, Festival, Station, StationCredentials
+from hub.passwords import hash_password, new_key, new_password
+from protocol.broker import BrokerURL
+from protocol.topics import SLUG
+
+#: Ids that name audiences in sharing policies, so no festival may have them (SPEC §2).
+RESERVED_FESTIVAL_IDS: Final = frozenset({"public", "network", "platform"})
+#: Where a station keeps its outbox unless its station.toml says otherwise.
+DEFAULT_OUTBOX: Final = "/var/lib/tapshare/outbox.db"
+MAX_NAME_LENGTH: Final = 200
+MAX_CHOICES: Final = 16
+MAX_BOARD_MIN_VISITORS: Final = 1_000_000
+
+
+class RegistryError(ValueError):
+    """A registry change was refused; the message says why."""
+
+
+def _slug(kind: str, value: str) -> str:
+    if not isinstance(value, str) or not SLUG.match(value):
+        raise RegistryError(
+            f"{kind} {value!r} is not a valid id: use 1-63 lowercase letters, digits and "
+            "hyphens, starting with a letter or digit"
+        )
+    return value
+
+
+def _text(kind: str, value: str) -> str:
+    cleaned = value.strip() if isinstance(value, str) else ""
+    if not cleaned:
+        raise RegistryError(f"{kind} must not be empty")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise RegistryError(f"{kind} is longer than {MAX_NAME_LENGTH} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in cleaned):
+        raise RegistryError(f"{kind} must not contain control characters")
+    return cleaned
+
+
+def _festival_id(festival_id: str) -> str:
+    _slug("festival id", festival_id)
+    if festival_id in RESERVED_FESTIVAL_IDS:
+        raise RegistryError(
+            f"festival id {festival_id!r} is reserved (public, network and platform name "
+            "audiences of sharing policies)"
+        )
+    return festival_id
+
+
+def _existing_festival(db: Database, festival_id: str) -> Festival:
+    found = store.get_festival(db, festival_id)
+    if found is None:
+        raise RegistryError(f"festival {festival_id!r} is not registered")
+    return found
+
+
+def parse_choices(text: str) -> tuple[str, ...]:
+    """Split a comma-separated list of choices (as ``--choices`` takes it)."""
+    return tuple(part.strip() for part in text.split(","))
+
+
+def add_festival(
+    db: Database, festival_id: str, name: str, choices: tuple[str, ...] | list[str] | None = None
+) -> Festival:
+    """Register a festival with a new random visitor key; return it (key included)."""
+    _festival_id(festival_id)
+    name = _text("festival name", name)
+    picked = tuple(choices) if choices is not None else DEFAULT_CHOICES
+    if not picked:
+        raise RegistryError("a festival needs at least one choice")
+    if len(picked) > MAX_CHOICES:
+        raise RegistryError(f"a festival has at most {MAX_CHOICES} choices")
+    for choice in picked:
+        _slug("choice", choice)
+    if len(set(picked)) != len(picked):
+        raise RegistryError(f"choices must be different from each other: {','.join(picked)}")
+    festival = Festival(
+        id=festival_id,
+        name=name,
+        choices=picked,
+        visitor_key=new_key(),
+        board_min_visitors=1,
+        created_at=store.now_text(),
+    )
+    try:
+        store.insert_festival(db, festival)
+    except sqlite3.IntegrityError:
+        raise RegistryError(f"festival {festival_id!r} is already registered") from None
+    return festival
+
+
+def set_festival(
+    db: Database,
+    festival_id: str,
+    name: str | None = None,
+    board_min_visitors: int | None = None,
+) -> Festival:
+    """Change a festival's name and/or its own boards' minimum visitors; return it."""
+    _existing_festival(db, festival_id)
+    if name is not None:
+        name = _text("festival name", name)
+    if board_min_visitors is not None and (
+        isinstance(board_min_visitors, bool)
+        or not isinstance(board_min_visitors, int)
+        or not 1 <= board_min_visitors <= MAX_BOARD_MIN_VISITORS
+    ):
+        raise RegistryError(
+            f"board minimum visitors must be a whole number from 1 to {MAX_BOARD_MIN_VISITORS}"
+        )
+    store.update_festival(db, festival_id, name, board_min_visitors)
+    return _existing_festival(db, festival_id)
+
+
+def add_artwork(db: Database, festival_id: str, artwork_id: str, title: str) -> Artwork:
+    """Register an artwork of a festival."""
+    _existing_festival(db, _slug("festival id", festival_id))
+    artwork = Artwork(festival_id, _slug("artwork id", artwork_id), _text("title", title))
+    try:
+        store.insert_artwork(db, artwork, store.now_text())
+    except sqlite3.IntegrityError:
+        raise RegistryError(
+            f"artwork {artwork_id!r} is already registered for festival {festival_id!r}"
+        ) from None
+    return artwork
+
+
+def broker_username(festival_id: str, station_id: str) -> str:
+    """A station's broker username, ``FESTIVAL.STATION`` (SPEC §2)."""
+    return f"{festival_id}.{station_id}"
+
+
+def add_station(db: Database, festival_id: str, station_id: str) -> StationCredentials:
+    """Register a station with a new secret and broker password; return its credentials.
+
+    Only a hash of the broker password is kept, so the returned credentials are the one
+    chance to hand them to the station (see :func:`station_toml`).
+    """
+    festival = _existing_festival(db, _slug("festival id", festival_id))
+    _slug("station id", station_id)
+    password = new_password()
+    credentials = StationCredentials(
+        festival=festival_id,
+        station=station_id,
+        station_secret=new_key(),
+        visitor_key=festival.visitor_key,
+        broker_username=broker_username(festival_id, station_id),
+        broker_password=password,
+    )
+    try:
+        store.insert_station(
+            db,
+            festival_id,
+            station_id,
+            credentials.station_secret,
+            credentials.broker_username,
+            hash_password(password),
+            store.now_text(),
+        )
+    except sqlite3.IntegrityError:
+        raise RegistryError(
+            f"station {station_id!r} is already registered for festival {festival_id!r}"
+        ) from None
+    return credentials
+
+
+def disable_station(db: Database, festival_id: str, station_id: str) -> None:
+    """Disable a station: the hub rejects its messages from now on, and the broker
+    configuration written afterwards no longer lets it connect."""
+    _slug("festival id", festival_id)
+    _slug("station id", station_id)
+    if not store.disable_station(db, festival_id, station_id, store.now_text()):
+        raise RegistryError(
+            f"station {station_id!r} is not registered for festival {festival_id!r}"
+        )
+
+
+def stations(db: Database, festival_id: str) -> list[Station]:
+    """A festival's stations (without secrets), ordered by id."""
+    _existing_festival(db, _slug("festival id", festival_id))
+    return store.list_stations(db, festival_id)
+
+
+def _toml_string(value: str) -> str:
+    # JSON string escapes are valid TOML basic-string escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def station_toml(
+    credentials: StationCredentials, broker: BrokerURL, outbox: str = DEFAULT_OUTBOX
+) -> str:
+    """The station.toml of SPEC §6 for a new station, without readers.
+
+    ``broker`` says where the broker is; the station's own username and password replace
+    any credentials it carries.
+    """
+    url = broker.with_credentials(credentials.broker_username, credentials.broker_password)
+    lines = [
+        f"festival = {_toml_string(credentials.festival)}",
+        f"station = {_toml_string(credentials.station)}",
+        f"broker = {_toml_string(str(url))}",
+        f"station_secret = {_toml_string(credentials.station_secret)}",
+        f"visitor_key = {_toml_string(credentials.visitor_key)}",
+        f"outbox = {_toml_string(outbox)}",
+    ]
+    return "\n".join(lines) + "\n"

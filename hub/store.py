@@ -1,0 +1,578 @@
+"""Every SQL statement of the hub, in one place.
+
+Functions take a sqlite-utils ``Database`` (see :func:`tapshare.database.connect`). Writes
+of the ingest service go through :func:`write_batch`, one transaction per batch; the
+registry's writes are single short transactions. Opinion counts are read only by
+:mod:`hub.opinions`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlite_utils import Database
+
+from hub.models import Artwork, DeadLetter, Festival, Station
+from protocol import EraseRequest, Opinion, StationStatus, format_timestamp, parse_timestamp
+
+#: Dead letters kept; older ones are dropped (their counters stay).
+MAX_DEAD_LETTERS: Final = 100_000
+#: How much of a rejected payload is kept.
+DEAD_LETTER_PAYLOAD_BYTES: Final = 2048
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since the epoch (exact, for ordering)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def now_text(moment: datetime | None = None) -> str:
+    """A time stamp as the hub writes it (RFC 3339 UTC, milliseconds, ``Z``)."""
+    return format_timestamp(moment or datetime.now(UTC))
+
+
+@contextlib.contextmanager
+def immediate(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock at once (waiting up to the busy
+    timeout), so that it never fails half-way on a lock held by another writer."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+# -- registry ------------------------------------------------------------------------------
+
+
+def _festival(row: Sequence[Any]) -> Festival:
+    return Festival(
+        id=row[0],
+        name=row[1],
+        choices=tuple(json.loads(row[2])),
+        visitor_key=row[3],
+        board_min_visitors=int(row[4]),
+        created_at=row[5],
+    )
+
+
+_FESTIVAL_COLUMNS = "id, name, choices, visitor_key, board_min_visitors, created_at"
+
+
+def insert_festival(db: Database, festival: Festival) -> None:
+    """Register a festival; raises sqlite3.IntegrityError when the id is taken."""
+    with immediate(db):
+        db.conn.execute(
+            f"INSERT INTO festivals ({_FESTIVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                festival.id,
+                festival.name,
+                json.dumps(list(festival.choices)),
+                festival.visitor_key,
+                festival.board_min_visitors,
+                festival.created_at,
+            ),
+        )
+
+
+def update_festival(
+    db: Database, festival_id: str, name: str | None, board_min_visitors: int | None
+) -> bool:
+    """Change a festival's name and/or board minimum; False when it does not exist."""
+    with immediate(db):
+        cursor = db.conn.execute(
+            "UPDATE festivals SET name = coalesce(?, name), "
+            "board_min_visitors = coalesce(?, board_min_visitors) WHERE id = ?",
+            (name, board_min_visitors, festival_id),
+        )
+        return cursor.rowcount == 1
+
+
+def get_festival(db: Database, festival_id: str) -> Festival | None:
+    """One festival, or None."""
+    row = db.conn.execute(
+        f"SELECT {_FESTIVAL_COLUMNS} FROM festivals WHERE id = ?", (festival_id,)
+    ).fetchone()
+    return _festival(row) if row else None
+
+
+def list_festivals(db: Database) -> list[Festival]:
+    """Every festival, ordered by id."""
+    rows = db.conn.execute(f"SELECT {_FESTIVAL_COLUMNS} FROM festivals ORDER BY id")
+    return [_festival(row) for row in rows]
+
+
+def insert_artwork(db: Database, artwork: Artwork, created_at: str) -> None:
+    """Register an artwork; raises sqlite3.IntegrityError when the id is taken."""
+    with immediate(db):
+        db.conn.execute(
+            "INSERT INTO artworks (festival, id, title, created_at) VALUES (?, ?, ?, ?)",
+            (artwork.festival, artwork.id, artwork.title, created_at),
+        )
+
+
+def list_artworks(db: Database, festival_id: str) -> list[Artwork]:
+    """A festival's artworks, ordered by id."""
+    rows = db.conn.execute(
+        "SELECT festival, id, title FROM artworks WHERE festival = ? ORDER BY id",
+        (festival_id,),
+    )
+    return [Artwork(*row) for row in rows]
+
+
+def artwork_exists(db: Database, festival_id: str, artwork_id: str) -> bool:
+    """Whether the festival has this artwork."""
+    row = db.conn.execute(
+        "SELECT 1 FROM artworks WHERE festival = ? AND id = ?", (festival_id, artwork_id)
+    ).fetchone()
+    return row is not None
+
+
+def insert_station(
+    db: Database,
+    festival_id: str,
+    station_id: str,
+    secret: str,
+    broker_username: str,
+    password_hash: str,
+    created_at: str,
+) -> None:
+    """Register a station; raises sqlite3.IntegrityError when it exists."""
+    with immediate(db):
+        db.conn.execute(
+            "INSERT INTO stations (festival, id, secret, broker_username, "
+            "broker_password_hash, enabled, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)",
+            (festival_id, station_id, secret, broker_username, password_hash, created_at),
+        )
+
+
+def disable_station(db: Database, festival_id: str, station_id: str, when: str) -> bool:
+    """Disable a station; False when it does not exist."""
+    with immediate(db):
+        cursor = db.conn.execute(
+            "UPDATE stations SET enabled = 0, disabled_at = coalesce(disabled_at, ?) "
+            "WHERE festival = ? AND id = ?",
+            (when, festival_id, station_id),
+        )
+        return cursor.rowcount == 1
+
+
+def list_stations(db: Database, festival_id: str) -> list[Station]:
+    """A festival's stations, ordered by id."""
+    rows = db.conn.execute(
+        "SELECT festival, id, enabled, broker_username, created_at FROM stations "
+        "WHERE festival = ? ORDER BY id",
+        (festival_id,),
+    )
+    return [Station(row[0], row[1], bool(row[2]), row[3], row[4]) for row in rows]
+
+
+@dataclass(frozen=True)
+class StationKey:
+    """What ingest needs to know about a station to accept its messages."""
+
+    secret: str
+    enabled: bool
+
+
+def station_key(db: Database, festival_id: str, station_id: str) -> StationKey | None:
+    """The station's secret and whether it is enabled, or None when unknown."""
+    row = db.conn.execute(
+        "SELECT secret, enabled FROM stations WHERE festival = ? AND id = ?",
+        (festival_id, station_id),
+    ).fetchone()
+    return StationKey(row[0], bool(row[1])) if row else None
+
+
+def station_registered_elsewhere(db: Database, festival_id: str, station_id: str) -> bool:
+    """Whether a station with this id is registered for another festival."""
+    row = db.conn.execute(
+        "SELECT 1 FROM stations WHERE id = ? AND festival <> ? LIMIT 1",
+        (station_id, festival_id),
+    ).fetchone()
+    return row is not None
+
+
+def broker_station_accounts(db: Database) -> list[tuple[str, str, str, str]]:
+    """(username, password hash, festival, station) of every enabled station."""
+    rows = db.conn.execute(
+        "SELECT broker_username, broker_password_hash, festival, id FROM stations "
+        "WHERE enabled = 1 ORDER BY festival, id"
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def broker_account(db: Database, role: str) -> tuple[str, str] | None:
+    """(username, password hash) of the service account with this role, or None."""
+    row = db.conn.execute(
+        "SELECT username, password_hash FROM broker_accounts WHERE role = ?", (role,)
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def set_broker_account(
+    db: Database, role: str, username: str, password_hash: str, created_at: str
+) -> None:
+    """Create or replace the service account with this role."""
+    with immediate(db):
+        db.conn.execute("DELETE FROM broker_accounts WHERE role = ?", (role,))
+        db.conn.execute(
+            "INSERT INTO broker_accounts (username, role, password_hash, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (username, role, password_hash, created_at),
+        )
+
+
+# -- ingest --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreOpinion:
+    """An accepted opinion (valid, verified) to store unless its id is known."""
+
+    opinion: Opinion
+    received_at: datetime
+    #: ``tapped_at`` in microseconds since the epoch (worked out once, when validated).
+    tapped_us: int = -1
+
+    def __post_init__(self) -> None:
+        if self.tapped_us < 0:
+            object.__setattr__(self, "tapped_us", micros(self.opinion.instant))
+
+
+@dataclass(frozen=True)
+class StoreErase:
+    """An accepted erase request to carry out unless its id is known."""
+
+    erase: EraseRequest
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """A station's status (or last will); ``retained`` when the broker replayed it."""
+
+    festival: str
+    status: StationStatus
+    received_at: datetime
+    retained: bool
+
+
+@dataclass(frozen=True)
+class StoreRejection:
+    """A rejected message, kept as a dead letter."""
+
+    topic: str
+    reason: str
+    detail: str
+    payload: bytes
+    received_at: datetime
+
+
+StoreItem = StoreOpinion | StoreErase | StoreStatus | StoreRejection
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch did, for counters and logs."""
+
+    stored: int = 0
+    duplicates: int = 0
+    erasures: int = 0
+    taps_erased: int = 0
+    statuses: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+_INSERT_TAP = (
+    "INSERT INTO taps (id, festival, station, artwork, visitor, choice, tapped_at, "
+    "tapped_us, seq, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A late, older tap leaves a newer current opinion alone: latest by tapped_at, seq, id.
+_UPSERT_CURRENT = (
+    "INSERT INTO current_opinions (festival, artwork, visitor, choice, tapped_us, seq, tap_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (festival, visitor, artwork) DO UPDATE SET "
+    "choice = excluded.choice, tapped_us = excluded.tapped_us, seq = excluded.seq, "
+    "tap_id = excluded.tap_id "
+    "WHERE (excluded.tapped_us, excluded.seq, excluded.tap_id) > "
+    "(current_opinions.tapped_us, current_opinions.seq, current_opinions.tap_id)"
+)
+_UPSERT_STATUS = (
+    "INSERT INTO station_status (festival, station, state, at, at_us, last_seen, "
+    "last_seen_us, outbox, outbox_full, readers, version) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (festival, station) DO UPDATE SET state = excluded.state, "
+    "at = excluded.at, at_us = excluded.at_us, last_seen = excluded.last_seen, "
+    "last_seen_us = excluded.last_seen_us, outbox = excluded.outbox, "
+    "outbox_full = excluded.outbox_full, readers = excluded.readers, "
+    "version = excluded.version "
+    # A replayed retained status only counts when it is newer than what is known.
+    "WHERE ? = 0 OR excluded.at_us > station_status.at_us"
+)
+
+
+def _accept_id(db: Database, message_id: str, received_at: str) -> bool:
+    cursor = db.conn.execute(
+        "INSERT OR IGNORE INTO accepted_ids (id, received_at) VALUES (?, ?)",
+        (message_id, received_at),
+    )
+    return cursor.rowcount == 1
+
+
+def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome) -> None:
+    """Store a run of opinions with one statement per table (what is new of them)."""
+    ids = [item.opinion.id for item in run]
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.conn.execute(f"SELECT id FROM accepted_ids WHERE id IN ({marks})", chunk)
+        known.update(row[0] for row in rows)
+    fresh: list[StoreOpinion] = []
+    for item in run:
+        if item.opinion.id in known:
+            outcome.duplicates += 1
+        else:
+            known.add(item.opinion.id)
+            fresh.append(item)
+    received = [now_text(item.received_at) for item in fresh]
+    db.conn.executemany(
+        "INSERT INTO accepted_ids (id, received_at) VALUES (?, ?)",
+        [(item.opinion.id, at) for item, at in zip(fresh, received, strict=True)],
+    )
+    db.conn.executemany(
+        _INSERT_TAP,
+        [
+            (o.id, o.festival, o.station, o.artwork, o.visitor, o.choice, o.tapped_at,
+             item.tapped_us, o.seq, at)
+            for item, at in zip(fresh, received, strict=True)
+            for o in (item.opinion,)
+        ],
+    )  # fmt: skip
+    db.conn.executemany(
+        _UPSERT_CURRENT,
+        [
+            (o.festival, o.artwork, o.visitor, o.choice, item.tapped_us, o.seq, o.id)
+            for item in fresh
+            for o in (item.opinion,)
+        ],
+    )
+    outcome.stored += len(fresh)
+
+
+def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome) -> None:
+    e = item.erase
+    received = now_text(item.received_at)
+    if not _accept_id(db, e.id, received):
+        outcome.duplicates += 1
+        return
+    deleted = db.conn.execute(
+        "DELETE FROM taps WHERE festival = ? AND visitor = ?", (e.festival, e.visitor)
+    ).rowcount
+    db.conn.execute(
+        "DELETE FROM current_opinions WHERE festival = ? AND visitor = ?", (e.festival, e.visitor)
+    )
+    db.conn.execute(
+        "INSERT INTO erasures (festival, station, requested_at, erased_at, taps_deleted) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (e.festival, e.station, e.requested_at, received, deleted),
+    )
+    outcome.erasures += 1
+    outcome.taps_erased += deleted
+
+
+def _store_status(db: Database, item: StoreStatus, outcome: BatchOutcome) -> None:
+    s = item.status
+    at_moment = parse_timestamp(s.at)
+    # A replayed retained status was heard when the station sent it, not now.
+    seen = min(at_moment, item.received_at) if item.retained else item.received_at
+    readers = json.dumps([r.model_dump(exclude_none=True) for r in s.readers])
+    db.conn.execute(
+        _UPSERT_STATUS,
+        (item.festival, s.station, s.state, s.at, micros(at_moment), now_text(seen),
+         micros(seen), s.outbox, int(s.outbox_full), readers, s.version, int(item.retained)),
+    )  # fmt: skip
+    outcome.statuses += 1
+
+
+def _store_rejection(db: Database, item: StoreRejection, outcome: BatchOutcome) -> None:
+    db.conn.execute(
+        "INSERT INTO dead_letters (received_at, topic, reason, detail, payload, size) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (now_text(item.received_at), item.topic[:1024], item.reason, item.detail[:500],
+         item.payload[:DEAD_LETTER_PAYLOAD_BYTES], len(item.payload)),
+    )  # fmt: skip
+    outcome.rejected[item.reason] += 1
+
+
+_WRITERS = {
+    StoreErase: _store_erase,
+    StoreStatus: _store_status,
+    StoreRejection: _store_rejection,
+}
+
+
+def write_batch(
+    db: Database,
+    items: Iterable[StoreItem],
+    counters: Mapping[tuple[str, str], float],
+    count_outcome: Callable[[BatchOutcome], Mapping[tuple[str, str], float]] | None = None,
+) -> BatchOutcome:
+    """Write a batch of accepted and rejected messages and add to counters, in one
+    transaction: after it returns, all of it is committed; if it raises, none of it is.
+
+    ``counters`` maps (name, labels as JSON) to the amount to add; ``count_outcome`` turns
+    what the batch did into more of them, so the counters agree with the data exactly.
+    """
+    outcome = BatchOutcome()
+    with immediate(db):
+        run: list[StoreOpinion] = []
+        for item in items:
+            if isinstance(item, StoreOpinion):
+                run.append(item)
+                continue
+            if run:
+                _store_opinions(db, run, outcome)
+                run = []
+            _WRITERS[type(item)](db, item, outcome)  # type: ignore[operator]
+        if run:
+            _store_opinions(db, run, outcome)
+        if outcome.rejected:
+            db.conn.execute(
+                "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",
+                (MAX_DEAD_LETTERS,),
+            )
+        add_counters(db, counters)
+        if count_outcome is not None:
+            add_counters(db, count_outcome(outcome))
+    return outcome
+
+
+# -- counters ------------------------------------------------------------------------------
+
+
+def add_counters(db: Database, counters: Mapping[tuple[str, str], float]) -> None:
+    """Add to counters (inside the caller's transaction)."""
+    db.conn.executemany(
+        "INSERT INTO hub_counters (name, labels, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
+        [(name, labels, value) for (name, labels), value in counters.items() if value],
+    )
+
+
+def list_counters(db: Database) -> list[tuple[str, str, float]]:
+    """Every counter as (name, labels JSON, value), ordered by name and labels."""
+    rows = db.conn.execute("SELECT name, labels, value FROM hub_counters ORDER BY name, labels")
+    return [(row[0], row[1], float(row[2])) for row in rows]
+
+
+# -- health and dead letters ---------------------------------------------------------------
+
+
+def list_station_status(db: Database, festival_id: str) -> dict[str, dict[str, Any]]:
+    """The last known status of each of a festival's stations that sent one."""
+    rows = db.conn.execute(
+        "SELECT station, state, last_seen, last_seen_us, outbox, outbox_full, readers, "
+        "version FROM station_status WHERE festival = ?",
+        (festival_id,),
+    )
+    return {
+        row[0]: {
+            "state": row[1],
+            "last_seen": row[2],
+            "last_seen_us": int(row[3]),
+            "outbox": int(row[4]),
+            "outbox_full": bool(row[5]),
+            "readers": tuple(json.loads(row[6])),
+            "version": row[7],
+        }
+        for row in rows
+    }
+
+
+def list_dead_letters(db: Database, limit: int) -> list[DeadLetter]:
+    """The latest dead letters, newest first."""
+    rows = db.conn.execute(
+        "SELECT id, received_at, topic, reason, detail, payload, size FROM dead_letters "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    return [
+        DeadLetter(row[0], row[1], row[2], row[3], row[4], bytes(row[5]), row[6]) for row in rows
+    ]
+
+
+def list_erasures(db: Database, festival_id: str) -> list[dict[str, Any]]:
+    """A festival's erasure records, oldest first (no pseudonyms: none are kept)."""
+    rows = db.conn.execute(
+        "SELECT station, requested_at, erased_at, taps_deleted FROM erasures "
+        "WHERE festival = ? ORDER BY id",
+        (festival_id,),
+    )
+    return [
+        {"station": r[0], "requested_at": r[1], "erased_at": r[2], "taps_deleted": r[3]}
+        for r in rows
+    ]
+
+
+# -- opinion counts (read by hub.opinions only) ---------------------------------------------
+
+
+def current_artwork_counts(db: Database, festival_id: str) -> list[tuple[str, str, int]]:
+    """(artwork, choice, n) of the festival's current opinions, n > 0, by artwork."""
+    rows = db.conn.execute(
+        "SELECT artwork, choice, n FROM opinion_counts WHERE festival = ? AND n > 0 "
+        "ORDER BY artwork, choice",
+        (festival_id,),
+    )
+    return [(row[0], row[1], int(row[2])) for row in rows]
+
+
+def current_festival_visitors(db: Database, festival_id: str) -> int:
+    """How many distinct visitors have at least one current opinion in the festival."""
+    row = db.conn.execute(
+        "SELECT visitors FROM festival_totals WHERE festival = ?", (festival_id,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+_LATEST_AS_OF = (
+    "SELECT artwork, visitor, choice, row_number() OVER ("
+    "PARTITION BY visitor, artwork ORDER BY tapped_us DESC, seq DESC, id DESC) AS r "
+    "FROM taps WHERE festival = ? AND tapped_us <= ?"
+)
+
+
+def artwork_counts_as_of(
+    db: Database, festival_id: str, as_of: datetime
+) -> list[tuple[str, str, int]]:
+    """(artwork, choice, n) of the opinions current at ``as_of``, from the stored taps."""
+    rows = db.conn.execute(
+        f"SELECT artwork, choice, count(*) FROM ({_LATEST_AS_OF}) WHERE r = 1 "
+        "GROUP BY artwork, choice ORDER BY artwork, choice",
+        (festival_id, micros(as_of)),
+    )
+    return [(row[0], row[1], int(row[2])) for row in rows]
+
+
+def festival_visitors_as_of(db: Database, festival_id: str, as_of: datetime) -> int:
+    """How many distinct visitors had a tap at or before ``as_of`` in the festival."""
+    row = db.conn.execute(
+        "SELECT count(DISTINCT visitor) FROM taps WHERE festival = ? AND tapped_us <= ?",
+        (festival_id, micros(as_of)),
+    ).fetchone()
+    return int(row[0])

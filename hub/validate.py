@@ -1,0 +1,161 @@
+"""Decide what becomes of one received message: store it, or reject it with a reason.
+
+Every rule of SPEC §3 is checked here, in an order that gives the most telling reason: the
+topic first, then the payload's form, then whether topic and payload agree, then the
+registry, then the signature (nothing a station did not sign is looked at further), then
+the artwork and choice, and last the clock. Duplicates are found by the store, which knows
+every accepted id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from hub import store
+from hub.models import Festival
+from protocol import (
+    EraseRequest,
+    Opinion,
+    Rejected,
+    check_clock,
+    decode_object,
+    parse_key,
+    parse_status,
+    parse_topic,
+    verify,
+)
+from protocol.messages import MAX_CLOCK_AHEAD, validate
+from protocol.topics import Topic, TopicKind
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message as it came from the broker."""
+
+    topic: str
+    payload: bytes
+    received_at: datetime
+    retained: bool = False
+
+
+class RegistryView:
+    """The registry as one batch sees it: each fact is read once per batch.
+
+    A new view per batch means a station disabled a moment ago is refused from the next
+    batch on.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._festivals: dict[str, Festival | None] = {}
+        self._stations: dict[tuple[str, str], store.StationKey | None] = {}
+        self._artworks: dict[tuple[str, str], bool] = {}
+        self._keys: dict[str, bytes] = {}
+
+    def festival(self, festival_id: str) -> Festival | None:
+        if festival_id not in self._festivals:
+            self._festivals[festival_id] = store.get_festival(self.db, festival_id)
+        return self._festivals[festival_id]
+
+    def station(self, festival_id: str, station_id: str) -> store.StationKey | None:
+        key = (festival_id, station_id)
+        if key not in self._stations:
+            self._stations[key] = store.station_key(self.db, festival_id, station_id)
+        return self._stations[key]
+
+    def key(self, secret: str) -> bytes:
+        if secret not in self._keys:
+            self._keys[secret] = parse_key(secret)
+        return self._keys[secret]
+
+    def artwork(self, festival_id: str, artwork_id: str) -> bool:
+        key = (festival_id, artwork_id)
+        if key not in self._artworks:
+            self._artworks[key] = store.artwork_exists(self.db, festival_id, artwork_id)
+        return self._artworks[key]
+
+
+def _check_sender(registry: RegistryView, festival_id: str, station_id: str) -> Festival:
+    """The festival, once the station is known, of this festival, and enabled."""
+    festival = registry.festival(festival_id)
+    if festival is None:
+        raise Rejected("unknown_festival", f"festival {festival_id!r} is not registered")
+    station = registry.station(festival_id, station_id)
+    if station is None:
+        if store.station_registered_elsewhere(registry.db, festival_id, station_id):
+            raise Rejected(
+                "foreign_station",
+                f"station {station_id!r} is not a station of festival {festival_id!r}",
+            )
+        raise Rejected("unknown_station", f"station {station_id!r} is not registered")
+    if not station.enabled:
+        raise Rejected("station_disabled", f"station {festival_id}.{station_id} is disabled")
+    return festival
+
+
+def _check_route(topic: Topic, message: Opinion | EraseRequest) -> None:
+    if (message.festival, message.station) != (topic.festival, topic.station):
+        raise Rejected(
+            "topic_mismatch",
+            f"payload is from {message.festival}.{message.station}, "
+            f"topic from {topic.festival}.{topic.station}",
+        )
+
+
+def _signed(
+    registry: RegistryView, topic: Topic, message: Opinion | EraseRequest, body: dict[str, Any]
+) -> Festival:
+    _check_route(topic, message)
+    festival = _check_sender(registry, message.festival, message.station)
+    station = registry.station(message.festival, message.station)
+    assert station is not None  # checked by _check_sender
+    # The validated model holds exactly the decoded object (strict, no extra fields), so
+    # its canonical bytes are the object's: checking those skips a model dump.
+    if not verify(body, registry.key(station.secret)):
+        raise Rejected("bad_signature", "sig does not verify under the station's secret")
+    return festival
+
+
+def classify(registry: RegistryView, received: Received, now: datetime) -> store.StoreItem:
+    """What to store for one message: an opinion, an erasure, a status or a dead letter."""
+    try:
+        topic = parse_topic(received.topic)
+        if topic.kind is TopicKind.OPINION:
+            body = decode_object(received.payload)
+            opinion = validate(Opinion, body)
+            festival = _signed(registry, topic, opinion, body)
+            if not registry.artwork(opinion.festival, opinion.artwork):
+                raise Rejected(
+                    "unknown_artwork",
+                    f"artwork {opinion.artwork!r} is not registered for {opinion.festival!r}",
+                )
+            if opinion.choice not in festival.choices:
+                raise Rejected(
+                    "unknown_choice",
+                    f"choice {opinion.choice!r} is not one of {','.join(festival.choices)}",
+                )
+            instant = opinion.instant
+            if instant - now > MAX_CLOCK_AHEAD:
+                check_clock(opinion, now)  # raises, with the reason and detail
+            return store.StoreOpinion(opinion, received.received_at, store.micros(instant))
+        if topic.kind is TopicKind.ERASE:
+            body = decode_object(received.payload)
+            erase = validate(EraseRequest, body)
+            _signed(registry, topic, erase, body)
+            check_clock(erase, now)
+            return store.StoreErase(erase, received.received_at)
+        status = parse_status(received.payload)
+        if status.station != topic.station:
+            raise Rejected(
+                "topic_mismatch", f"status of {status.station!r} on {topic.station!r}'s topic"
+            )
+        _check_sender(registry, topic.festival, topic.station)
+        return store.StoreStatus(topic.festival, status, received.received_at, received.retained)
+    except Rejected as rejected:
+        return store.StoreRejection(
+            received.topic, rejected.reason, rejected.detail, received.payload, received.received_at
+        )

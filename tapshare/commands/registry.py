@@ -1,0 +1,202 @@
+"""``tapshare festival|artwork|station``: the registry of festivals, artworks and stations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
+
+import click
+from sqlite_utils import Database
+
+from hub import queries, registry
+from hub.registry import RegistryError
+from tapshare.cli import Settings, fail
+from tapshare.database import connect, migrate
+
+T = TypeVar("T")
+
+
+@contextmanager
+def open_database(settings: Settings) -> Iterator[Database]:
+    """The database of ``--db`` with its schema brought up to date; errors end with exit 2."""
+    try:
+        migrate(settings.db)
+        db = connect(settings.db)
+    except Exception as exc:  # sqlite3 errors: not a database, unwritable directory, ...
+        fail(f"cannot open database {settings.db}: {exc}")
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def _registry(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except RegistryError as exc:
+        fail(str(exc))
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print rows as aligned columns under a header."""
+    texts = [[str(cell) for cell in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in texts) for i in range(len(header))]
+    for row in texts:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+@click.group("festival")
+def festival_group() -> None:
+    """Register festivals and change their settings."""
+
+
+@festival_group.command("add")
+@click.argument("festival_id", metavar="ID")
+@click.option("--name", required=True, help="The festival's name as boards show it.")
+@click.option(
+    "--choices",
+    metavar="a,b,c",
+    help="Comma-separated choices visitors can give (default love,like,meh,dislike).",
+)
+@click.pass_obj
+def festival_add(settings: Settings, festival_id: str, name: str, choices: str | None) -> None:
+    """Register a festival and create its visitor key."""
+    picked = registry.parse_choices(choices) if choices is not None else None
+    with open_database(settings) as db:
+        festival = _registry(lambda: registry.add_festival(db, festival_id, name, picked))
+    click.echo(f"festival {festival.id} registered with choices {','.join(festival.choices)}")
+
+
+@festival_group.command("set")
+@click.argument("festival_id", metavar="ID")
+@click.option("--name", help="A new name.")
+@click.option(
+    "--board-min-visitors",
+    type=int,
+    metavar="K",
+    help="Fewest visitors a cell needs on the festival's own boards (default 1).",
+)
+@click.pass_obj
+def festival_set(
+    settings: Settings, festival_id: str, name: str | None, board_min_visitors: int | None
+) -> None:
+    """Change a festival's name or its own boards' minimum visitors per cell."""
+    if name is None and board_min_visitors is None:
+        fail("nothing to change: give --name and/or --board-min-visitors")
+    with open_database(settings) as db:
+        festival = _registry(
+            lambda: registry.set_festival(db, festival_id, name, board_min_visitors)
+        )
+    click.echo(
+        f"festival {festival.id}: name {festival.name!r}, "
+        f"board minimum {festival.board_min_visitors} visitors"
+    )
+
+
+@festival_group.command("list")
+@click.pass_obj
+def festival_list(settings: Settings) -> None:
+    """List the registered festivals."""
+    with open_database(settings) as db:
+        rows = [
+            (f.id, f.name, ",".join(f.choices), f.board_min_visitors) for f in queries.festivals(db)
+        ]
+    print_table(("ID", "NAME", "CHOICES", "BOARD-MIN"), rows)
+
+
+@click.group("artwork")
+def artwork_group() -> None:
+    """Register a festival's artworks."""
+
+
+@artwork_group.command("add")
+@click.argument("festival_id", metavar="FESTIVAL")
+@click.argument("artwork_id", metavar="ID")
+@click.option("--title", required=True, help="The artwork's title as boards show it.")
+@click.pass_obj
+def artwork_add(settings: Settings, festival_id: str, artwork_id: str, title: str) -> None:
+    """Register an artwork of a festival."""
+    with open_database(settings) as db:
+        artwork = _registry(lambda: registry.add_artwork(db, festival_id, artwork_id, title))
+    click.echo(f"artwork {artwork.id} registered for festival {artwork.festival}")
+
+
+@artwork_group.command("list")
+@click.argument("festival_id", metavar="FESTIVAL")
+@click.pass_obj
+def artwork_list(settings: Settings, festival_id: str) -> None:
+    """List a festival's artworks."""
+    with open_database(settings) as db:
+        if queries.festival(db, festival_id) is None:
+            fail(f"festival {festival_id!r} is not registered")
+        rows = [(a.id, a.title) for a in queries.artworks(db, festival_id)]
+    print_table(("ID", "TITLE"), rows)
+
+
+@click.group("station")
+def station_group() -> None:
+    """Register stations, disable them and watch their health."""
+
+
+@station_group.command("add")
+@click.argument("festival_id", metavar="FESTIVAL")
+@click.argument("station_id", metavar="STATION")
+@click.option(
+    "--outbox",
+    default=registry.DEFAULT_OUTBOX,
+    show_default=True,
+    help="Path of the station's outbox database written into station.toml.",
+)
+@click.pass_obj
+def station_add(settings: Settings, festival_id: str, station_id: str, outbox: str) -> None:
+    """Register a station and print its station.toml (keep it secret: it holds the
+    station's keys and broker password, which are shown only this once)."""
+    with open_database(settings) as db:
+        credentials = _registry(lambda: registry.add_station(db, festival_id, station_id))
+    click.echo(registry.station_toml(credentials, settings.broker, outbox), nl=False)
+
+
+@station_group.command("disable")
+@click.argument("festival_id", metavar="FESTIVAL")
+@click.argument("station_id", metavar="STATION")
+@click.pass_obj
+def station_disable(settings: Settings, festival_id: str, station_id: str) -> None:
+    """Disable a station: the hub rejects its messages from now on."""
+    with open_database(settings) as db:
+        _registry(lambda: registry.disable_station(db, festival_id, station_id))
+    click.echo(
+        f"station {station_id} of festival {festival_id} disabled; run "
+        "`tapshare broker-config` again to shut it out of the broker too"
+    )
+
+
+@station_group.command("list")
+@click.argument("festival_id", metavar="FESTIVAL")
+@click.pass_obj
+def station_list(settings: Settings, festival_id: str) -> None:
+    """List a festival's stations with their health."""
+    with open_database(settings) as db:
+        if queries.festival(db, festival_id) is None:
+            fail(f"festival {festival_id!r} is not registered")
+        health = queries.stations(db, festival_id)
+    rows = []
+    for s in health:
+        readers_ok = sum(1 for r in s.readers if r.get("ok"))
+        rows.append(
+            (
+                s.station,
+                "yes" if s.enabled else "no",
+                s.state,
+                s.last_seen or "-",
+                "-" if s.outbox is None else f"{s.outbox}{' FULL' if s.outbox_full else ''}",
+                f"{readers_ok}/{len(s.readers)}" if s.readers else "-",
+                s.version or "-",
+            )
+        )
+    print_table(("STATION", "ENABLED", "STATE", "LAST-SEEN", "OUTBOX", "READERS", "VERSION"), rows)
+
+
+COMMANDS = [festival_group, artwork_group, station_group]

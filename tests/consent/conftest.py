@@ -1,0 +1,44 @@
+"""Fixtures for consent tests: a fresh database with the consent tables, a policy store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlite_utils import Database
+
+from consent.migrations import MIGRATIONS
+from consent.store import PolicyStore
+
+
+class Clock:
+    """A clock that tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def db() -> Iterator[Database]:
+    database = Database(memory=True)
+    MIGRATIONS.apply(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(db: Database, clock: Clock) -> PolicyStore:
+    return PolicyStore(db, clock=clock)

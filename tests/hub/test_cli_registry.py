@@ -1,0 +1,99 @@
+"""The registry commands: festival, artwork and station."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from hub import queries
+from tapshare.cli import cli
+from tapshare.database import connect
+
+
+def run(runner, db_path, *args, broker=None):
+    prefix = ["--db", str(db_path)] + (["--broker", broker] if broker else [])
+    return runner.invoke(cli, [*prefix, *args])
+
+
+def test_register_and_list(runner, db_path):
+    result = run(runner, db_path, "festival", "add", "strp", "--name", "STRP")
+    assert result.exit_code == 0, result.output
+    result = run(runner, db_path, "festival", "add", "dfest", "--name", "D", "--choices", "yes, no")
+    assert result.exit_code == 0, result.output
+    assert (
+        run(runner, db_path, "festival", "set", "strp", "--board-min-visitors", "4").exit_code == 0
+    )
+    listing = run(runner, db_path, "festival", "list").output.splitlines()
+    assert listing[0].split() == ["ID", "NAME", "CHOICES", "BOARD-MIN"]
+    assert listing[1].split() == ["dfest", "D", "yes,no", "1"]
+    assert listing[2].split() == ["strp", "STRP", "love,like,meh,dislike", "4"]
+    assert run(runner, db_path, "artwork", "add", "strp", "aw-1", "--title", "Cloud").exit_code == 0
+    assert run(runner, db_path, "artwork", "list", "strp").output.splitlines()[1].split() == [
+        "aw-1",
+        "Cloud",
+    ]
+
+
+def test_station_add_prints_only_the_station_toml(runner, db_path):
+    run(runner, db_path, "festival", "add", "strp", "--name", "STRP")
+    result = run(
+        runner, db_path, "station", "add", "strp", "st-01", broker="mqtt://hub.example.org:1884"
+    )
+    assert result.exit_code == 0
+    parsed = tomllib.loads(result.stdout)
+    assert parsed["broker"].startswith("mqtt://strp.st-01:")
+    assert parsed["broker"].endswith("@hub.example.org:1884")
+    assert parsed["visitor_key"] == queries.festival(connect(db_path), "strp").visitor_key
+    default = run(runner, db_path, "station", "add", "strp", "st-02")
+    assert tomllib.loads(default.stdout)["broker"].endswith("@127.0.0.1:1883")
+    listing = run(runner, db_path, "station", "list", "strp").output.splitlines()
+    assert [line.split()[:3] for line in listing[1:]] == [
+        ["st-01", "yes", "unknown"],
+        ["st-02", "yes", "unknown"],
+    ]
+    assert run(runner, db_path, "station", "disable", "strp", "st-02").exit_code == 0
+    listing = run(runner, db_path, "station", "list", "strp").output.splitlines()
+    assert listing[2].split()[:2] == ["st-02", "no"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["festival", "add", "public", "--name", "P"], "reserved"),
+        (["festival", "add", "network", "--name", "P"], "reserved"),
+        (["festival", "add", "platform", "--name", "P"], "reserved"),
+        (["festival", "add", "Bad_Id", "--name", "P"], "not a valid id"),
+        (["festival", "add", "strp", "--name", "P"], "already registered"),
+        (["festival", "add", "new", "--name", "P", "--choices", "a,,b"], "not a valid id"),
+        (["festival", "add", "new"], "--name"),
+        (["festival", "set", "strp"], "nothing to change"),
+        (["festival", "set", "strp", "--board-min-visitors", "0"], "whole number"),
+        (["festival", "set", "strp", "--board-min-visitors", "x"], "not a valid integer"),
+        (["festival", "set", "nope", "--name", "N"], "not registered"),
+        (["artwork", "add", "nope", "aw-1", "--title", "T"], "not registered"),
+        (["artwork", "add", "strp", "AW", "--title", "T"], "not a valid id"),
+        (["artwork", "list", "nope"], "not registered"),
+        (["station", "add", "strp", "St 1"], "not a valid id"),
+        (["station", "add", "nope", "st-1"], "not registered"),
+        (["station", "disable", "strp", "st-9"], "not registered"),
+        (["station", "list", "nope"], "not registered"),
+    ],
+)
+def test_bad_input_is_exit_2_with_one_line(runner, db_path, args, message):
+    run(runner, db_path, "festival", "add", "strp", "--name", "STRP")
+    before = [f.id for f in queries.festivals(connect(db_path))]
+    result = run(runner, db_path, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""
+    assert [f.id for f in queries.festivals(connect(db_path))] == before
+
+
+def test_a_file_that_is_not_a_database_is_exit_2(runner, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database " * 100)
+    result = runner.invoke(cli, ["--db", str(path), "festival", "list"])
+    assert result.exit_code == 2
+    assert "cannot open database" in result.stderr

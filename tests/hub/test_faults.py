@@ -1,0 +1,89 @@
+"""Faults mid-stream: the hub killed with SIGKILL, the broker restarted. In both, every
+published opinion is stored exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tapshare.database import connect
+from tests.harness.mqtt import wait_for
+from tests.hub.running import running_hub
+from tests.hub.stream import StreamPublisher, make_opinions
+
+pytestmark = pytest.mark.e2e
+
+COUNT = 20_000
+
+
+def stored(db_path) -> tuple[int, int, int]:
+    """(taps, distinct tap ids, accepted ids)."""
+    db = connect(db_path)
+    try:
+        return db.conn.execute(
+            "SELECT (SELECT count(*) FROM taps), (SELECT count(DISTINCT id) FROM taps), "
+            "(SELECT count(*) FROM accepted_ids)"
+        ).fetchone()
+    finally:
+        db.close()
+
+
+def start_hub(db_path, broker, log_path):
+    log = open(log_path, "ab")  # noqa: SIM115 - the process writes it until it ends
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tapshare", "--db", str(db_path), "--broker", broker.url, "hub"],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    log.close()
+    connects = log_path.read_text().count("connected to") if log_path.exists() else 0
+    assert wait_for(lambda: log_path.read_text().count("connected to") > connects, 20), (
+        log_path.read_text()
+    )
+    return process
+
+
+def test_sigkill_of_the_hub_mid_stream_loses_and_duplicates_nothing(
+    db, registered, db_path, tmp_path, mosquitto
+):
+    payloads = make_opinions(registered.st1, COUNT)
+    log_path = tmp_path / "hub.log"
+    hub = start_hub(db_path, mosquitto, log_path)
+    stream = StreamPublisher(mosquitto, registered.st1, payloads).start()
+    try:
+        assert wait_for(lambda: stored(db_path)[0] >= COUNT // 5, 60)
+        hub.send_signal(signal.SIGKILL)
+        hub.wait(10)
+        at_kill = stored(db_path)[0]
+        assert at_kill < COUNT, "the hub had stored everything before it was killed"
+        hub = start_hub(db_path, mosquitto, log_path)
+        assert stream.done.wait(120)
+        assert wait_for(lambda: stored(db_path)[0] >= COUNT, 90), stored(db_path)
+        time.sleep(0.5)  # let any redelivery arrive; it must change nothing
+        assert stored(db_path) == (COUNT, COUNT, COUNT)
+    finally:
+        stream.close()
+        hub.send_signal(signal.SIGTERM)
+        assert hub.wait(20) == 0, log_path.read_text()[-2000:]
+
+
+def test_broker_restart_mid_stream_loses_and_duplicates_nothing(db, registered, db_path, mosquitto):
+    payloads = make_opinions(registered.st1, COUNT)
+    with running_hub(db_path, mosquitto):
+        stream = StreamPublisher(mosquitto, registered.st1, payloads).start()
+        try:
+            assert wait_for(lambda: stored(db_path)[0] >= COUNT // 5, 60)
+            mosquitto.restart()
+            assert stored(db_path)[0] < COUNT, "everything was stored before the restart"
+            assert stream.done.wait(120)
+            assert wait_for(lambda: stored(db_path)[0] >= COUNT, 90), stored(db_path)
+            time.sleep(0.5)
+            assert stored(db_path) == (COUNT, COUNT, COUNT)
+        finally:
+            stream.close()
