@@ -265,8 +265,8 @@ class Demo:
             db.close()
         self.mosquitto = Mosquitto(
             port=port,
-            password_file=written.passwd,
-            acl_file=written.acl,
+            password_file=written.password_file,
+            acl_file=written.acl_file,
             executable=executable,
         )
         self.mosquitto.start()

@@ -37,6 +37,7 @@ class ProcessGroup:
         self.children: list[Child] = []
 
     def start(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> Child:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         log = log_path.open("ab")
         process = subprocess.Popen(
