@@ -23,11 +23,10 @@ from random import Random
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hub.opinions import HubOpinions
-
 from consent.boards import build_board
 from consent.store import PolicyStore
 from hub import registry, store
+from hub.opinions import HubOpinions
 from protocol import Opinion
 from tapshare.database import connect, migrate
 

@@ -261,9 +261,8 @@ def test_board_models_give_a_json_schema() -> None:
     reason="the hub's store is not in this tree yet",
 )
 def test_revoking_a_grant_changes_the_very_next_read_through_the_hub() -> None:
-    from hub.opinions import HubOpinions
-
     from hub import registry
+    from hub.opinions import HubOpinions
     from tapshare.database import migration_sets
 
     db = Database(memory=True)

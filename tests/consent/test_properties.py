@@ -325,9 +325,8 @@ def test_every_board_equals_the_oracle(case: Case) -> None:
 
 def hub_source(case: Case) -> tuple[OpinionSource, Database]:
     """The hub's real registry, store and HubOpinions, in a fresh in-memory database."""
-    from hub.opinions import HubOpinions
-
     from hub import registry, store
+    from hub.opinions import HubOpinions
 
     db = Database(memory=True)
     for migrations in migration_sets():
