@@ -182,9 +182,8 @@ def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
 
     Returns the station.toml files written.
     """
-    from dashboard.accounts import add_organiser
-
     from consent.store import PolicyStore
+    from dashboard.accounts import add_organiser
     from hub import registry
     from tapshare.database import connect, migrate
 
@@ -336,15 +335,18 @@ class Demo:
             self.stop()
 
     def _introduce(self) -> None:
+        entries = [("public board", self.url("/boards/public"))]
+        entries += [(f"{f.name} screens", self.url(f"/boards/{f.id}")) for f in FESTIVALS]
+        entries += [(f"{f.name} for visitors", self.url(f"/festivals/{f.id}")) for f in FESTIVALS]
+        entries += [("organiser login", self.url("/organiser/login"))]
+        width = max(len(label) for label, _ in entries) + 2
         lines = ["", "tapshare demo is running. Open in a browser:"]
-        lines.append(f"  public board        {self.url('/boards/public')}")
-        for festival in FESTIVALS:
-            lines.append(f"  {festival.name + ' screens':<20}{self.url('/boards/' + festival.id)}")
-        lines.append(f"  organiser login     {self.url('/organiser/login')}")
+        lines += [f"  {label:<{width}}{address}" for label, address in entries]
+        lines.append("Organiser logins (email / password):")
         for festival in FESTIVALS:
             email, password = self.plan.logins[festival.id]
-            lines.append(f"    {festival.id:<9} {email} / {password}   ({festival.story})")
-        lines.append(f"  API                 {self.url('/api/v1/openapi.json')}")
+            lines.append(f"  {email} / {password}  — {festival.name} {festival.story}")
+        lines.append(f"API: {self.url('/api/v1/openapi.json')}")
         lines.append("Press Ctrl-C to stop.")
         lines.append("")
         self.say("\n".join(lines))
