@@ -14,8 +14,7 @@ import click
 from hub import queries
 from hub.broker_config import HUB_USERNAME, write_broker_config
 from hub.ingest import BrokerAuthError, Hub
-from tapshare.cli import Settings, fail
-from tapshare.commands.registry import open_database
+from tapshare.cli import Settings, fail, open_database
 from tapshare.database import migrate
 
 
