@@ -1,1 +1,95 @@
 """The web dashboard: audience boards, organiser pages and the JSON API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+
+from dashboard.accounts import SESSION_LIFETIME, secret_key
+from dashboard.cache import BoardCache
+from dashboard.database import close_db, connect
+from dashboard.metrics import Metrics
+from dashboard.streams import BoardStreams
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.blueprint == "organiser":
+        # Organiser pages hold other festivals' figures and tokens: never cache them.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def create_app(
+    db_path: Path | str,
+    *,
+    poll_interval: float = 0.1,
+    refresh_interval: float = 5.0,
+    heartbeat_interval: float = 15.0,
+    max_streams: int = 1000,
+    board_cache_seconds: float = 1.0,
+    secure_cookies: bool = False,
+    start_streams: bool = True,
+    test_config: dict[str, Any] | None = None,
+) -> Flask:
+    """The dashboard on the (already migrated) database at ``db_path``.
+
+    ``poll_interval`` is how often (seconds) the stream thread asks SQLite whether anything
+    was committed; ``refresh_interval`` how often open boards are recomputed anyway, for
+    delays and validity windows that move with the clock; ``max_streams`` caps open event
+    streams (each holds a server thread); ``board_cache_seconds`` how long an audience
+    board may be served again while nothing is committed (0: never). ``secure_cookies``
+    marks cookies HTTPS-only, for a dashboard served behind TLS.
+    """
+    app = Flask(__name__)
+    db = connect(db_path)
+    try:
+        key = secret_key(db)
+    finally:
+        db.close()
+    app.config.update(
+        TAPSHARE_DB=str(db_path),
+        SECRET_KEY=key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure_cookies,
+        SESSION_COOKIE_NAME="tapshare_session",
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    # Boards keep the field order of SPEC §7.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if test_config:
+        app.config.update(test_config)
+    app.teardown_appcontext(close_db)
+    app.after_request(_security_headers)
+
+    app.extensions["tapshare_metrics"] = Metrics()
+    app.extensions["tapshare_board_cache"] = BoardCache(db_path, board_cache_seconds)
+    streams = BoardStreams(
+        app,
+        poll_interval=poll_interval,
+        refresh_interval=refresh_interval,
+        heartbeat_interval=heartbeat_interval,
+        max_streams=max_streams,
+    )
+    app.extensions["tapshare_streams"] = streams
+
+    from dashboard import api, boards, errors, organiser
+
+    app.register_blueprint(boards.blueprint)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(organiser.blueprint)
+    errors.register(app)
+    if start_streams:
+        streams.start()
+    return app

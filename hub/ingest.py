@@ -103,6 +103,7 @@ class Hub:
         self.clock = clock
         self.retention_interval = retention_interval
         self.connected = threading.Event()
+        self.subscribed = threading.Event()
         self._stopping = threading.Event()
         self._queue: queue.SimpleQueue[_Delivery | None] = queue.SimpleQueue()
         self._connection = 0
@@ -139,12 +140,20 @@ class Hub:
             getattr(flags, "session_present", "?"),
         )
 
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        # The broker keeps messages for the hub's session from this moment on.
+        self.subscribed.set()
+        log.info("subscribed to %s", HUB_SUBSCRIPTION)
+
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any
     ) -> None:
         with self._connection_lock:
             self._connection += 1
         self.connected.clear()
+        self.subscribed.clear()
         if not self._stopping.is_set():
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
@@ -173,6 +182,7 @@ class Hub:
             client.on_connect = self._on_connect
             client.on_disconnect = self._on_disconnect
             client.on_message = self._on_message
+            client.on_subscribe = self._on_subscribe
             client.connect_async(self.broker_url.host, self.broker_url.port, keepalive=30)
             client.loop_start()
             log.info(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from sqlite_utils import Database
 
 from protocol.broker import BrokerURL, parse_broker_url
 from tapshare import __version__
@@ -34,6 +36,22 @@ class Settings:
     db: Path
     broker: BrokerURL
     broker_given: bool
+
+
+@contextmanager
+def open_database(settings: Settings) -> Iterator[Database]:
+    """The database of ``--db`` with its schema brought up to date; errors end with exit 2."""
+    from tapshare.database import connect, migrate
+
+    try:
+        migrate(settings.db)
+        db = connect(settings.db)
+    except Exception as exc:  # sqlite3 errors: not a database, unwritable directory, ...
+        fail(f"cannot open database {settings.db}: {exc}")
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 class TapshareGroup(click.Group):

@@ -20,8 +20,7 @@ from hub.site_broker import (
     SiteConfigError,
     write_site_config,
 )
-from tapshare.cli import Settings, fail
-from tapshare.commands.registry import open_database
+from tapshare.cli import Settings, fail, open_database
 from tapshare.database import migrate
 
 

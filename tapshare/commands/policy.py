@@ -19,34 +19,16 @@ from consent.policy import Policy, PolicyError, format_time
 from consent.receipts import receipt
 from consent.sources import FestivalInfo, OpinionSource
 from consent.store import PolicyStore, PolicyVersion
-from tapshare.cli import Settings, fail
-from tapshare.database import connect, migrate
+from hub.opinions import HubOpinions
+from tapshare.cli import Settings, fail, open_database
 
 MAX_POLICY_BYTES = 1_000_000
 
 
 def opinion_source(db: Database) -> OpinionSource:
     """The hub's registry and counts, as the consent layer reads them."""
-    try:
-        from hub.opinions import HubOpinions
-    except ImportError:
-        fail("this installation has no hub registry (hub.opinions); festivals are unknown")
     source: OpinionSource = HubOpinions(db)
     return source
-
-
-@contextmanager
-def open_database(settings: Settings) -> Iterator[Database]:
-    """The database of ``--db`` with its schema brought up to date; errors end with exit 2."""
-    try:
-        migrate(settings.db)
-        db = connect(settings.db)
-    except Exception as exc:  # sqlite3 errors: not a database, unwritable directory, ...
-        fail(f"cannot open database {settings.db}: {exc}")
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 @contextmanager

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import click
-from sqlite_utils import Database
 
 from hub import queries, registry, store
 from hub.registry import RegistryError
-from tapshare.cli import Settings, fail
-from tapshare.database import connect, migrate
+from tapshare.cli import Settings, fail, open_database
 
 T = TypeVar("T")
-
-
-@contextmanager
-def open_database(settings: Settings) -> Iterator[Database]:
-    """The database of ``--db`` with its schema brought up to date; errors end with exit 2."""
-    try:
-        migrate(settings.db)
-        db = connect(settings.db)
-    except Exception as exc:  # sqlite3 errors: not a database, unwritable directory, ...
-        fail(f"cannot open database {settings.db}: {exc}")
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 def _registry(action: Callable[[], T]) -> T:

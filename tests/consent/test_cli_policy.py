@@ -1,7 +1,7 @@
 """``tapshare policy``: every command against a real database.
 
-The festivals come from an in-memory registry put in place of the hub's (the hub's
-registry is not part of this package); the policies, versions and logs are real.
+The festivals are registered in the hub's real registry; the policies, versions and
+logs are real too.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from consent.boards import build_board
-from consent.sources import FestivalInfo
 from consent.store import PolicyStore
+from hub import registry
+from hub.opinions import HubOpinions
 from tapshare.cli import cli
-from tapshare.commands import policy as policy_command
 from tapshare.database import connect, migrate
-from tests.consent.memory import MemorySource
 
 NETWORK = {
     "rules": [
@@ -32,17 +31,20 @@ NETWORK = {
         }
     ]
 }
-SOURCE = MemorySource()
-SOURCE.add_festival(
-    FestivalInfo("strp", "STRP", ("love", "like", "meh", "dislike")), {"aw-1": "Cloud"}
-)
-SOURCE.add_festival(FestivalInfo("dd", "Dutch Design Week", ("love", "like", "meh", "dislike")), {})
-SOURCE.add_festival(FestivalInfo("glow", "GLOW", ("yes", "no"), board_min_visitors=3), {})
 
 
 @pytest.fixture(autouse=True)
-def registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(policy_command, "opinion_source", lambda db: SOURCE)
+def festivals(db_path: Path) -> None:
+    migrate(db_path)
+    db = connect(db_path)
+    try:
+        registry.add_festival(db, "strp", "STRP")
+        registry.add_artwork(db, "strp", "aw-1", "Cloud")
+        registry.add_festival(db, "dd", "Dutch Design Week")
+        registry.add_festival(db, "glow", "GLOW", ("yes", "no"))
+        registry.set_festival(db, "glow", board_min_visitors=3)
+    finally:
+        db.close()
 
 
 def run(runner: CliRunner, db: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -177,7 +179,9 @@ def test_access_log_receipt_explain(runner: CliRunner, db_path: Path, tmp_path: 
     assert code == 0 and "nobody else" in out
     db = connect(db_path)
     now = datetime.now(UTC)
-    build_board(SOURCE, PolicyStore(db), "festival:dd", "analyse", now, accessor="eve@dd.nl")
+    build_board(
+        HubOpinions(db), PolicyStore(db), "festival:dd", "analyse", now, accessor="eve@dd.nl"
+    )
     db.close()
     code, out, _ = run(runner, db_path, "access-log", "strp")
     assert "eve@dd.nl  as festival:dd  analyse  policy version 1" in out

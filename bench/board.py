@@ -1,0 +1,403 @@
+"""Benchmark of the dashboard: board requests per second at a million stored taps, beside a
+constant-JSON endpoint on the same server in the same run, and how many event streams one
+dashboard process holds with updates still arriving within a second.
+
+Prints one JSON object. The server is ``tapshare dashboard`` itself, run as a child
+process on the generated database (kept under ``bench/.data`` for the next run).
+
+    .venv/bin/python bench/board.py [--taps 1000000] [--festivals 10] [--artworks 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import selectors
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from consent.store import PolicyStore  # noqa: E402
+from hub import registry, store  # noqa: E402
+from protocol.messages import Opinion  # noqa: E402
+from tapshare.database import connect, migrate  # noqa: E402
+
+CHOICES = ("love", "like", "meh", "dislike")
+SECRET = bytes(32)
+EVENT_ID = re.compile(rb"(?m)^id: (\d+)$")
+
+
+# -- data ----------------------------------------------------------------------------------
+
+
+def festival_ids(festivals: int) -> list[str]:
+    return [f"fest-{n:02d}" for n in range(festivals)]
+
+
+def rules_for(index: int, festivals: list[str]) -> list[dict]:
+    """A mix of real-world policies: artwork and festival level, thresholds, one delay."""
+    rules: list[dict] = []
+    if index % 2 == 0:
+        rules.append(
+            {
+                "effect": "permit",
+                "to": "public",
+                "action": "display",
+                "level": "artwork",
+                "min_visitors": 5,
+            }
+        )
+    else:
+        rules.append(
+            {
+                "effect": "permit",
+                "to": "public",
+                "action": "display",
+                "level": "festival",
+                "min_visitors": 20,
+            }
+        )
+    if index == 1:
+        rules.append(
+            {
+                "effect": "permit",
+                "to": "network",
+                "action": "display",
+                "level": "artwork",
+                "min_visitors": 10,
+                "delay_minutes": 15,
+            }
+        )
+    if index == 3:
+        rules.append({"effect": "prohibit", "to": f"festival:{festivals[0]}", "action": "display"})
+    return rules
+
+
+def populate(path: Path, taps: int, festivals: int, artworks: int) -> None:
+    """A hub database with ``taps`` stored opinions spread over the festivals' artworks."""
+    migrate(path)
+    db = connect(path)
+    ids = festival_ids(festivals)
+    per_festival = artworks // festivals
+    for index, festival in enumerate(ids):
+        registry.add_festival(db, festival, f"Festival {index}")
+        for artwork in range(per_festival):
+            registry.add_artwork(db, festival, f"aw-{artwork:03d}", f"Artwork {artwork}")
+        registry.add_station(db, festival, "st-01")
+    policies = PolicyStore(db)
+    for index, festival in enumerate(ids):
+        policies.set(festival, {"rules": rules_for(index, ids)}, "bench", "bench", set(ids))
+    rng = Random(7)
+    start = datetime.now(UTC) - timedelta(days=2)
+    visitors = max(1, taps // (festivals * 20))
+    batch: list[store.StoreOpinion] = []
+    received = datetime.now(UTC)
+    for number in range(taps):
+        festival = ids[number % festivals]
+        opinion = Opinion.build(
+            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            festival=festival,
+            station="st-01",
+            artwork=f"aw-{rng.randrange(per_festival):03d}",
+            visitor=f"{rng.randrange(visitors):064x}",
+            choice=rng.choice(CHOICES),
+            tapped_at=start + timedelta(seconds=number * 170_000 / taps),
+            seq=number,
+            station_secret=SECRET,
+        )
+        batch.append(store.StoreOpinion(opinion, received))
+        if len(batch) == 20_000:
+            store.write_batch(db, batch, {})
+            batch.clear()
+            print(f"populate: {number + 1} taps", file=sys.stderr, flush=True)
+    if batch:
+        store.write_batch(db, batch, {})
+    db.close()
+
+
+def database(taps: int, festivals: int, artworks: int) -> Path:
+    folder = ROOT / "bench" / ".data"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"board-{taps}-{festivals}-{artworks}.db"
+    if not path.exists():
+        partial = path.with_suffix(".partial.db")
+        for leftover in folder.glob(partial.name + "*"):
+            leftover.unlink()
+        populate(partial, taps, festivals, artworks)
+        db = connect(partial)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        partial.rename(path)
+    return path
+
+
+# -- server --------------------------------------------------------------------------------
+
+
+class Server:
+    """``tapshare dashboard`` as a child process."""
+
+    def __init__(self, db: Path, threads: int) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tapshare",
+                "--db",
+                str(db),
+                "dashboard",
+                "--port",
+                "0",
+                "--threads",
+                str(threads),
+            ],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        line = self.process.stderr.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        if not found:
+            self.process.kill()
+            raise SystemExit(f"the dashboard did not start: {line}")
+        self.port = int(found.group(1))
+        # Keep reading its log so that a full pipe never blocks it.
+        threading.Thread(target=self.process.stderr.read, daemon=True).start()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def throughput(port: int, path: str, seconds: float, clients: int) -> dict:
+    """Requests per second of ``clients`` keep-alive clients asking for ``path``."""
+    done = [0] * clients
+    failures = [0] * clients
+    size = [0]
+    stop = time.monotonic() + seconds
+
+    def client(slot: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status == 200:
+                done[slot] += 1
+                size[0] = len(body)
+            else:
+                failures[slot] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "requests_per_second": round(sum(done) / elapsed, 1),
+        "errors": sum(failures),
+        "body_bytes": size[0],
+    }
+
+
+# -- streams -------------------------------------------------------------------------------
+
+
+class Streams:
+    """Many open event streams read by one thread with a selector."""
+
+    def __init__(self, port: int, paths: list[str]) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.latest: dict[socket.socket, int] = {}
+        self.arrived: dict[socket.socket, float] = {}
+        for path in paths:
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n".encode()
+            )
+            sock.setblocking(False)
+            self.selector.register(sock, selectors.EVENT_READ, bytearray())
+            self.latest[sock] = 0
+
+    def pump(self, until: float) -> None:
+        while time.monotonic() < until:
+            for key, _ in self.selector.select(timeout=0.05):
+                sock: socket.socket = key.fileobj  # type: ignore[assignment]
+                try:
+                    chunk = sock.recv(65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    self.selector.unregister(sock)
+                    continue
+                buffer: bytearray = key.data
+                buffer += chunk
+                ids = EVENT_ID.findall(buffer)
+                if ids:
+                    newest = int(ids[-1])
+                    if newest > self.latest[sock]:
+                        self.latest[sock] = newest
+                        self.arrived[sock] = time.monotonic()
+                    del buffer[: buffer.rfind(b"\n") + 1]
+
+    def wait_all_beyond(self, versions: dict[socket.socket, int], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.pump(time.monotonic() + 0.05)
+            if all(self.latest[s] > v for s, v in versions.items()):
+                return True
+        return False
+
+    def close(self) -> None:
+        for sock in list(self.latest):
+            sock.close()
+        self.selector.close()
+
+
+def add_tap(db_path: Path, festival: str, number: int) -> None:
+    opinion = Opinion.build(
+        id=str(uuid.uuid4()),
+        festival=festival,
+        station="st-01",
+        artwork="aw-000",
+        visitor=uuid.uuid4().hex * 2,
+        choice="love",
+        tapped_at=datetime.now(UTC),
+        seq=10**9 + number,
+        station_secret=SECRET,
+    )
+    db = connect(db_path)
+    store.write_batch(db, [store.StoreOpinion(opinion, datetime.now(UTC))], {})
+    db.close()
+
+
+def stream_level(port: int, db_path: Path, count: int, boards: list[str], updates: int) -> dict:
+    """Open ``count`` streams over ``boards``; commit ``updates`` taps; time their arrival."""
+    paths = [f"/api/v1/boards/{boards[n % len(boards)]}/stream" for n in range(count)]
+    streams = Streams(port, paths)
+    try:
+        opened = streams.wait_all_beyond({s: 0 for s in streams.latest}, timeout=120)
+        if not opened:
+            got = sum(1 for v in streams.latest.values() if v > 0)
+            return {"streams": count, "opened": got, "held": False}
+        latencies: list[float] = []
+        for update in range(updates):
+            before = dict(streams.latest)
+            streams.arrived.clear()
+            committed = time.monotonic()
+            add_tap(db_path, "fest-00", count * 100 + update)
+            arrived = streams.wait_all_beyond(before, timeout=10)
+            latencies += [streams.arrived[s] - committed for s in before if s in streams.arrived]
+            if not arrived:
+                return {"streams": count, "held": False, "missed": count - len(streams.arrived)}
+            time.sleep(0.5)
+        latencies.sort()
+        return {
+            "streams": count,
+            "held": latencies[-1] < 1.0,
+            "latency_p50_s": round(statistics.median(latencies), 3),
+            "latency_p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 3),
+            "latency_max_s": round(latencies[-1], 3),
+        }
+    finally:
+        streams.close()
+
+
+# -- main ----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--taps", type=int, default=1_000_000)
+    parser.add_argument("--festivals", type=int, default=10)
+    parser.add_argument("--artworks", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=8.0, help="per throughput round")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--streams", default="100,250,500,750,1000")
+    parser.add_argument("--updates", type=int, default=3, help="updates per stream level")
+    parser.add_argument("--threads", type=int, default=1050)
+    parser.add_argument(
+        "--stream-boards",
+        default="public",
+        help="comma-separated boards the streams watch (festival boards with delayed "
+        "sections cost one delayed count per update)",
+    )
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    db_path = database(args.taps, args.festivals, args.artworks)
+    prepared = time.monotonic() - started
+    server = Server(db_path, args.threads)
+    try:
+        throughput(server.port, "/api/v1/boards/public", 1.0, 2)  # warm up
+        rounds = {"constant": [], "public_board": [], "festival_board": []}
+        for _ in range(2):  # interleaved, so that other load on the machine hits both
+            rounds["constant"].append(
+                throughput(server.port, "/api/v1/ping", args.seconds, args.clients)
+            )
+            rounds["public_board"].append(
+                throughput(server.port, "/api/v1/boards/public", args.seconds, args.clients)
+            )
+            rounds["festival_board"].append(
+                throughput(server.port, "/api/v1/boards/fest-00", args.seconds, args.clients)
+            )
+        rate = {
+            name: round(statistics.mean(r["requests_per_second"] for r in runs), 1)
+            for name, runs in rounds.items()
+        }
+        boards = args.stream_boards.split(",")
+        levels = []
+        for count in (int(n) for n in args.streams.split(",")):
+            result = stream_level(server.port, db_path, count, boards, args.updates)
+            levels.append(result)
+            print(f"streams: {result}", file=sys.stderr, flush=True)
+            if not result["held"]:
+                break
+    finally:
+        server.stop()
+    held = [level["streams"] for level in levels if level["held"]]
+    print(
+        json.dumps(
+            {
+                "benchmark": "dashboard board",
+                "taps": args.taps,
+                "festivals": args.festivals,
+                "artworks": args.artworks,
+                "cpus": os.cpu_count(),
+                "clients": args.clients,
+                "requests_per_second": rate,
+                "errors": sum(r["errors"] for runs in rounds.values() for r in runs),
+                "body_bytes": {name: runs[0]["body_bytes"] for name, runs in rounds.items()},
+                "ratio_public_board_to_constant": round(rate["public_board"] / rate["constant"], 3),
+                "ratio_festival_board_to_constant": round(
+                    rate["festival_board"] / rate["constant"], 3
+                ),
+                "stream_levels": levels,
+                "stream_boards": boards,
+                "max_streams_with_updates_within_1s": max(held) if held else 0,
+                "database_prepare_seconds": round(prepared, 1),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The JSON API of SPEC §7 under ``/api/v1``, its OpenAPI document, and ``/metrics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel, Field
+from werkzeug.exceptions import ServiceUnavailable
+
+from dashboard import data
+from dashboard.cache import BoardCache, CachedBoard
+from dashboard.database import get_db
+from dashboard.errors import error_response
+from dashboard.metrics import Metrics, exposition
+from dashboard.streams import BoardStreams, TooManyStreams
+
+blueprint = Blueprint("api", __name__)
+
+
+class FestivalSummary(BaseModel):
+    """A registered festival."""
+
+    id: str = Field(description="The festival's slug.")
+    name: str
+    choices: list[str] = Field(description="The choices a visitor can give, in order.")
+
+
+class FestivalList(BaseModel):
+    """Every registered festival."""
+
+    festivals: list[FestivalSummary]
+
+
+def metrics() -> Metrics:
+    """The app's counters."""
+    found: Metrics = current_app.extensions["tapshare_metrics"]
+    return found
+
+
+def streams() -> BoardStreams:
+    """The app's live board streams."""
+    found: BoardStreams = current_app.extensions["tapshare_streams"]
+    return found
+
+
+def display_board(board_id: str) -> CachedBoard:
+    """An audience board (``public`` or a festival's screens), through the board cache."""
+    cache: BoardCache = current_app.extensions["tapshare_board_cache"]
+    db = get_db()
+    return cache.get(
+        board_id, lambda: data.board(db, data.viewer_for(board_id)).model_dump(mode="json")
+    )
+
+
+def checked_board_id(board_id: str) -> str:
+    """``public`` or a registered festival; raises ``UnknownFestival`` otherwise."""
+    if board_id != data.PUBLIC:
+        data.festival(get_db(), board_id)
+    return board_id
+
+
+def stream_response(board_id: str, fmt: str) -> Response:
+    """An open event stream of a board (``fmt`` ``json`` or ``html``)."""
+    try:
+        state = streams().subscribe(board_id, fmt, get_db())
+    except TooManyStreams as exc:
+        error = ServiceUnavailable(str(exc))
+        response = error_response(error)
+        response.headers["Retry-After"] = "10"
+        return response
+    metrics().board_request("stream")
+    response = Response(streams().events(state, fmt), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    # Reverse proxies (nginx) must pass events on at once rather than buffer them.
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@blueprint.get("/api/v1/festivals")
+def festivals() -> Response:
+    """Every registered festival."""
+    body = FestivalList(
+        festivals=[
+            FestivalSummary(id=f.id, name=f.name, choices=list(f.choices))
+            for f in data.festivals(get_db())
+        ]
+    )
+    return jsonify(body.model_dump(mode="json"))
+
+
+@blueprint.get("/api/v1/boards/<board_id>")
+def board(board_id: str) -> Response:
+    """The board of a festival's screens (viewer ``festival:ID``) or the public board."""
+    checked_board_id(board_id)
+    metrics().board_request("api")
+    return Response(display_board(board_id).json, mimetype="application/json")
+
+
+@blueprint.get("/api/v1/boards/<board_id>/stream")
+def board_stream(board_id: str) -> Response:
+    """The same board as server-sent events: one event now and one on each change."""
+    return stream_response(checked_board_id(board_id), "json")
+
+
+@blueprint.get("/api/v1/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document of this API."""
+    from dashboard.openapi import document
+
+    return jsonify(document(request.host_url.rstrip("/")))
+
+
+@blueprint.get("/api/v1/ping")
+def ping() -> Response:
+    """A constant answer: for health checks and as the benchmark's baseline."""
+    return jsonify({"ok": True})
+
+
+@blueprint.get("/metrics")
+def prometheus() -> Response:
+    """Counters in the Prometheus text format: the hub's, board requests, open streams."""
+    from hub import queries
+
+    samples: list[Any] = list(queries.counters(get_db()))
+    samples += metrics().samples()
+    samples.append(("tapshare_dashboard_open_streams", {}, float(streams().open_streams)))
+    text = exposition(
+        samples,
+        {
+            "tapshare_dashboard_board_requests_total": "Board requests by kind.",
+            "tapshare_dashboard_open_streams": "Event streams open right now.",
+        },
+    )
+    return Response(text, mimetype="text/plain; version=0.0.4")

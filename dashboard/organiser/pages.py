@@ -1,0 +1,219 @@
+"""The organiser's pages for one festival: registry and health, policy editor with
+preview, history, access log, receipts and the analyse view."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from consent.boards import policy_warnings
+from consent.policy import Policy, PolicyError
+from consent.receipts import receipt
+from dashboard import data
+from dashboard.database import get_db
+from dashboard.organiser import blueprint
+from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.streams import section_titles
+
+MAX_REASON_LENGTH = 500
+
+
+@blueprint.get("/")
+def home() -> Response | str:
+    """The festivals this organiser manages (straight to the one, when there is one)."""
+    organiser = current_organiser()
+    if organiser is None:
+        return redirect(url_for("organiser.login", next=request.path))
+    if len(organiser.festivals) == 1:
+        return redirect(url_for("organiser.overview", festival_id=organiser.festivals[0]))
+    db = get_db()
+    known = {f.id: f for f in data.festivals(db)}
+    return render_template(
+        "organiser/home.html",
+        festivals=[known[f] for f in organiser.festivals if f in known],
+    )
+
+
+@blueprint.get("/<festival_id>/")
+@owner_required
+def overview(festival_id: str) -> str:
+    """The festival's artworks and stations, with each station's health."""
+    db = get_db()
+    return render_template(
+        "organiser/overview.html",
+        festival=data.festival(db, festival_id),
+        artworks=data.artworks(db, festival_id),
+        stations=data.stations(db, festival_id),
+    )
+
+
+def audiences(db: Any, festival_id: str) -> list[tuple[str, str]]:
+    """The audiences a policy can be previewed for: (viewer, label)."""
+    others = [f for f in data.festivals(db) if f.id != festival_id]
+    return [
+        ("public", "The public (web board)"),
+        ("network", "The network (a festival without a rule of its own)"),
+        ("platform", "The platform operator"),
+        *[(f"festival:{f.id}", f"Festival {f.name} ({f.id})") for f in others],
+    ]
+
+
+def network_member(db: Any, festival_id: str, draft: Policy, action: str) -> str | None:
+    """Another festival that no rule of ``draft`` names for ``action``: it sees what the
+    network sees."""
+    named = {rule.to for rule in draft.rules if rule.action == action}
+    for other in data.festivals(db):
+        if other.id != festival_id and f"festival:{other.id}" not in named:
+            return other.id
+    return None
+
+
+def _policy_json(policy: Policy) -> str:
+    return json.dumps(policy.wire(), indent=2, ensure_ascii=False)
+
+
+def parse_policy(text: str, known_festivals: set[str]) -> Policy:
+    """A policy from the editor's JSON; raises ``PolicyError`` listing every problem."""
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise PolicyError([f"the policy is not valid JSON: {exc}"]) from None
+    return Policy.checked(raw, known_festivals)
+
+
+def _editor(festival_id: str, text: str, **extra: Any) -> str:
+    db = get_db()
+    store = data.policy_store(db)
+    return render_template(
+        "organiser/policy.html",
+        festival=data.festival(db, festival_id),
+        policy_text=text,
+        current_version=store.current(festival_id).version,
+        audiences=audiences(db, festival_id),
+        audience=extra.pop("audience", "public"),
+        action=extra.pop("action", "display"),
+        actions=data.ACTIONS,
+        **extra,
+    )
+
+
+@blueprint.get("/<festival_id>/policy")
+@owner_required
+def policy(festival_id: str) -> str:
+    """The policy editor, opened on the current policy."""
+    current = data.policy_store(get_db()).current(festival_id)
+    return _editor(festival_id, _policy_json(current.policy))
+
+
+@blueprint.post("/<festival_id>/policy")
+@owner_required
+def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
+    """Preview the edited policy for an audience, or save it as a new version."""
+    db = get_db()
+    text = request.form.get("policy", "")
+    audience = request.form.get("audience", "public")
+    action = request.form.get("action", "display")
+    reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
+    if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
+        return _editor(festival_id, text, errors=[f"unknown audience: {audience}"]), 400
+    if action not in data.ACTIONS:
+        return _editor(festival_id, text, errors=[f"unknown action: {action}"]), 400
+    known = {f.id for f in data.festivals(db)}
+    try:
+        draft = parse_policy(text, known)
+    except PolicyError as exc:
+        return _editor(
+            festival_id, text, errors=exc.problems, audience=audience, action=action
+        ), 400
+    if request.form.get("do") == "save":
+        organiser = current_organiser()
+        assert organiser is not None  # owner_required let us in
+        saved = data.policy_store(db).set(
+            festival_id, draft, organiser.email, reason or "changed in the dashboard", known
+        )
+        flash(f"Saved as version {saved.version}.")
+        return redirect(url_for("organiser.policy", festival_id=festival_id))
+    viewer = audience
+    if audience == "network":
+        found = network_member(db, festival_id, draft, action)
+        if found is None:
+            problem = "every other festival has a rule of its own: preview them one by one"
+            return _editor(
+                festival_id, text, errors=[problem], audience=audience, action=action
+            ), 400
+        viewer = f"festival:{found}"
+    preview = data.board(db, viewer, action, draft=(festival_id, draft))
+    body = preview.model_dump(mode="json")
+    body["sections"] = [s for s in body["sections"] if s["festival"] == festival_id]
+    return _editor(
+        festival_id,
+        text,
+        audience=audience,
+        action=action,
+        preview=body,
+        titles=section_titles(db, body),
+        warnings=policy_warnings(draft),
+        explanation=data.explanation(db, data.festival(db, festival_id), draft),
+    )
+
+
+@blueprint.get("/<festival_id>/history")
+@owner_required
+def history(festival_id: str) -> str:
+    """Every version of the policy, newest first, each with its diff from the one before."""
+    db = get_db()
+    store = data.policy_store(db)
+    versions = store.history(festival_id)
+    # Version 0 is "nothing shared", so the first saved version has a diff too.
+    diffs = {v.version: store.diff(festival_id, v.version - 1, v.version) for v in versions}
+    return render_template(
+        "organiser/history.html",
+        festival=data.festival(db, festival_id),
+        versions=list(reversed(versions)),
+        diffs=diffs,
+    )
+
+
+@blueprint.get("/<festival_id>/access-log")
+@owner_required
+def access_log(festival_id: str) -> str:
+    """Who read this festival's data for analysis or export, when, under which version."""
+    db = get_db()
+    return render_template(
+        "organiser/access_log.html",
+        festival=data.festival(db, festival_id),
+        entries=list(data.policy_store(db).access_log(festival_id)),
+    )
+
+
+@blueprint.get("/<festival_id>/receipts")
+@owner_required
+def receipts(festival_id: str) -> str:
+    """Consent receipts: what each policy version granted, to whom, from when."""
+    db = get_db()
+    info = data.festival(db, festival_id)
+    store = data.policy_store(db)
+    current = store.current(festival_id).version
+    found = [receipt(info, version, current=current) for version in store.history(festival_id)]
+    return render_template("organiser/receipts.html", festival=info, receipts=list(reversed(found)))
+
+
+@blueprint.get("/<festival_id>/analyse")
+@owner_required
+def analyse(festival_id: str) -> str:
+    """The analyse view: this festival's data and what others share for analysis."""
+    db = get_db()
+    organiser = current_organiser()
+    assert organiser is not None
+    body = data.board(
+        db, f"festival:{festival_id}", "analyse", accessor=organiser.email
+    ).model_dump(mode="json")
+    return render_template(
+        "organiser/analyse.html",
+        festival=data.festival(db, festival_id),
+        board=body,
+        titles=section_titles(db, body),
+    )

@@ -1,0 +1,33 @@
+// Live board: replace the board with each server-sent update; reconnect after errors,
+// including a server restart (EventSource retries by itself; when it gives up, we start a
+// new one).
+(function () {
+  "use strict";
+  var root = document.getElementById("board");
+  var status = document.getElementById("live-status");
+  if (!root || !window.EventSource) { return; }
+  var url = root.getAttribute("data-events");
+  var source = null;
+
+  function show(text, state) {
+    if (status) { status.textContent = text; status.className = state; }
+  }
+
+  function connect() {
+    source = new EventSource(url);
+    source.onopen = function () { show("live", "live"); };
+    source.onmessage = function (event) {
+      root.innerHTML = event.data;
+      root.setAttribute("data-version", event.lastEventId || "");
+      show("live", "live");
+    };
+    source.onerror = function () {
+      show("reconnecting…", "reconnecting");
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        window.setTimeout(connect, 3000);
+      }
+    };
+  }
+  connect();
+})();

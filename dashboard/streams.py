@@ -1,0 +1,268 @@
+"""Live boards over server-sent events, cheaply.
+
+One background thread asks SQLite a few times a second whether anything was committed
+(``PRAGMA data_version`` changes when another connection commits). Only then, and every
+few seconds anyway (delays and validity windows move with the clock), it recomputes each
+board that somebody is watching — once per board, however many people watch it — and wakes
+the watchers only when the board really changed. Each open stream waits on a condition
+variable; slow clients skip intermediate versions and always get the latest board.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import render_template
+from sqlite_utils import Database
+
+from dashboard import data
+from dashboard.database import connect
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
+
+RETRY_MILLISECONDS = 2000
+FORMATS = ("json", "html")
+
+
+class TooManyStreams(RuntimeError):
+    """Every stream slot is taken; the client should retry later."""
+
+
+def sse_event(payload: str, *, event: str | None = None, event_id: int | None = None) -> str:
+    """One server-sent event; a multi-line payload becomes several ``data:`` lines."""
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    if event:
+        lines.append(f"event: {event}")
+    lines += [f"data: {line}" for line in payload.split("\n")]
+    return "\n".join(lines) + "\n\n"
+
+
+@dataclass
+class BoardState:
+    """The latest rendering of one board, and how many streams watch it in each format."""
+
+    board_id: str
+    formats: Counter[str] = field(default_factory=Counter)
+    version: int = 0
+    fingerprint: str = ""
+    # Each format's event, encoded once and written to every watcher as it is.
+    payloads: dict[str, bytes] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def watchers(self) -> int:
+        """How many streams watch this board."""
+        return sum(self.formats.values())
+
+
+def render_board(
+    app: Flask, db: Database, board_id: str, formats: Collection[str]
+) -> tuple[str, dict[str, str]]:
+    """A board's fingerprint (its content without the time it was generated) and its
+    stream payloads in ``formats``: the API's JSON board, the page's HTML fragment."""
+    board = data.board(db, data.viewer_for(board_id))
+    body = board.model_dump(mode="json")
+    offline = [] if board_id == data.PUBLIC else data.offline_stations(db, board_id)
+    content = {key: value for key, value in body.items() if key != "generated_at"}
+    fingerprint = json.dumps({"board": content, "offline": offline})
+    payloads = {}
+    if "json" in formats:
+        payloads["json"] = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    if "html" in formats:
+        with app.app_context():
+            payloads["html"] = render_template(
+                "_board.html",
+                board=body,
+                board_id=board_id,
+                offline=offline,
+                titles=section_titles(db, body),
+            )
+    return fingerprint, payloads
+
+
+def section_titles(db: Database, body: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Artwork titles of every festival with a section, for naming withheld artworks."""
+    return {
+        section["festival"]: data.artwork_titles(db, section["festival"])
+        for section in body["sections"]
+        if section["withheld"]
+    }
+
+
+def _events(payloads: dict[str, str], version: int) -> dict[str, bytes]:
+    return {fmt: sse_event(text, event_id=version).encode() for fmt, text in payloads.items()}
+
+
+class Watch:
+    """An open stream's iterator; closing it (the server does when the client leaves, even
+    before the first event) frees its slot exactly once."""
+
+    def __init__(self, events: Iterator[bytes], on_close: Callable[[], None]) -> None:
+        self._events = events
+        self._on_close: Callable[[], None] | None = on_close
+
+    def __iter__(self) -> Watch:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._events)
+
+    def close(self) -> None:
+        """End the stream and free its slot."""
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            on_close()
+
+
+class BoardStreams:
+    """Every open event stream of one dashboard process, fed by one polling thread."""
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        poll_interval: float,
+        refresh_interval: float,
+        heartbeat_interval: float,
+        max_streams: int,
+    ) -> None:
+        self.app = app
+        self.poll_interval = poll_interval
+        self.refresh_interval = refresh_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.max_streams = max_streams
+        self._lock = threading.Lock()
+        self._boards: dict[str, BoardState] = {}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def open_streams(self) -> int:
+        """How many event streams are open right now."""
+        with self._lock:
+            return sum(state.watchers for state in self._boards.values())
+
+    def start(self) -> None:
+        """Start the polling thread (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="board-streams", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling and end every open stream."""
+        self._stopping.set()
+        with self._lock:
+            states = list(self._boards.values())
+        for state in states:
+            with state.changed:
+                state.changed.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _refresh(self, state: BoardState, db: Database) -> None:
+        with self._lock:
+            formats = [fmt for fmt, n in state.formats.items() if n > 0]
+        try:
+            fingerprint, payloads = render_board(self.app, db, state.board_id, formats)
+        except Exception:  # keep serving the last good board; never let the thread die
+            log.exception("cannot compute board %s", state.board_id)
+            return
+        with state.changed:
+            if fingerprint != state.fingerprint:
+                state.fingerprint = fingerprint
+                state.version += 1
+                state.payloads = _events(payloads, state.version)
+                state.changed.notify_all()
+            elif payloads.keys() - state.payloads.keys():
+                # Same board, asked for in a new format: no new event for anyone else.
+                state.payloads = {**_events(payloads, state.version), **state.payloads}
+                state.changed.notify_all()
+
+    def subscribe(self, board_id: str, fmt: str, db: Database) -> BoardState:
+        """Watch a board in format ``fmt``; raises :class:`TooManyStreams` when every slot
+        is taken."""
+        with self._lock:
+            if sum(s.watchers for s in self._boards.values()) >= self.max_streams:
+                raise TooManyStreams(f"{self.max_streams} streams are open already")
+            state = self._boards.setdefault(board_id, BoardState(board_id))
+            state.formats[fmt] += 1
+            ready = fmt in state.payloads
+        if not ready:
+            self._refresh(state, db)
+        return state
+
+    def _unsubscribe(self, state: BoardState, fmt: str) -> None:
+        with self._lock:
+            state.formats[fmt] -= 1
+
+    def events(self, state: BoardState, fmt: str) -> Watch:
+        """The event stream of one watcher: the board now, then each change, with comments
+        in between so that proxies and the server keep the connection open."""
+        return Watch(self._events(state, fmt), lambda: self._unsubscribe(state, fmt))
+
+    def _news(self, state: BoardState, fmt: str, seen: int) -> bool:
+        return (state.version != seen and fmt in state.payloads) or self._stopping.is_set()
+
+    def _events(self, state: BoardState, fmt: str) -> Iterator[bytes]:
+        seen = 0
+        yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
+        while not self._stopping.is_set():
+            with state.changed:
+                state.changed.wait_for(
+                    functools.partial(self._news, state, fmt, seen),
+                    timeout=self.heartbeat_interval,
+                )
+                version, payloads = state.version, state.payloads
+            if self._stopping.is_set():
+                return
+            if version != seen and fmt in payloads:
+                seen = version
+                yield payloads[fmt]
+            else:
+                yield b": keep-alive\n\n"
+
+    def _watched(self) -> list[BoardState]:
+        with self._lock:
+            for board_id in [b for b, s in self._boards.items() if s.watchers <= 0]:
+                del self._boards[board_id]
+            return list(self._boards.values())
+
+    def _run(self) -> None:
+        db: Database | None = None
+        last_version = None
+        next_refresh = 0.0
+        while not self._stopping.wait(self.poll_interval):
+            try:
+                if db is None:
+                    db = connect(self.app.config["TAPSHARE_DB"])
+                version = db.execute("PRAGMA data_version").fetchone()[0]
+                clock = time.monotonic()
+                if version == last_version and clock < next_refresh:
+                    continue
+                last_version, next_refresh = version, clock + self.refresh_interval
+                for state in self._watched():
+                    self._refresh(state, db)
+            except Exception:  # a locked or vanished database must not end live boards
+                log.exception("board stream poll failed")
+                if db is not None:
+                    db.close()
+                db = None
+        if db is not None:
+            db.close()

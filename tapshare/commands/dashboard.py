@@ -1,0 +1,114 @@
+"""``tapshare dashboard`` and ``tapshare organiser add``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import click
+
+from tapshare.cli import Settings, fail
+from tapshare.database import connect, migrate
+
+DEFAULT_THREADS = 1050
+
+
+def _migrated(settings: Settings) -> None:
+    try:
+        migrate(settings.db)
+    except Exception as exc:  # a file that is not a database, a read-only directory
+        fail(f"cannot open {settings.db}: {exc}")
+
+
+@click.command("dashboard")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(60, 20000),
+    help="Worker threads; each open live board holds one (50 stay for requests).",
+)
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    help="Send login cookies over HTTPS only (behind a TLS proxy).",
+)
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Development mode: Flask's reloading server with debug pages; never in production.",
+)
+@click.pass_obj
+def dashboard_command(
+    settings: Settings, host: str, port: int, threads: int, secure_cookies: bool, dev: bool
+) -> None:
+    """Serve the web dashboard (boards, organiser area, JSON API) on --db."""
+    from dashboard import create_app
+    from dashboard.server import bound_port, make_server, streams_for
+
+    _migrated(settings)
+    app = create_app(settings.db, max_streams=streams_for(threads), secure_cookies=secure_cookies)
+    if dev:
+        app.run(host=host, port=port, debug=True, threaded=True)
+        return
+    streams = app.extensions["tapshare_streams"]
+    try:
+        server = make_server(app, host, port, threads=threads)
+    except OSError as exc:
+        streams.stop()
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    click.echo(
+        f"tapshare dashboard on http://{host}:{bound_port(server)}/ (db {settings.db})", err=True
+    )
+    # A service manager's SIGTERM ends open streams and closes sockets like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        streams.stop()
+        server.close()
+
+
+@click.group("organiser")
+def organiser_group() -> None:
+    """Manage organiser accounts of the dashboard."""
+
+
+@organiser_group.command("add")
+@click.argument("festival")
+@click.argument("email")
+@click.pass_obj
+def organiser_add(settings: Settings, festival: str, email: str) -> None:
+    """Let EMAIL manage FESTIVAL in the dashboard; the password is read from standard input
+    (an existing account keeps its password, which must be given)."""
+    from dashboard.accounts import AccountError, add_organiser
+    from hub import queries
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        fail("no password on standard input")
+    _migrated(settings)
+    db = connect(settings.db)
+    try:
+        if queries.festival(db, festival) is None:
+            fail(f"unknown festival: {festival}")
+        created = add_organiser(db, festival, email, password)
+    except AccountError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+    what = "created the account" if created else "added the festival to the account"
+    click.echo(f"{what} {email.strip().lower()} for {festival}")
+
+
+COMMANDS = [dashboard_command, organiser_group]

@@ -1,0 +1,69 @@
+"""Putting opinions and station statuses into the hub's store, the way the hub does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hub import store
+from protocol.messages import Opinion, StationStatus
+from protocol.timestamps import format_timestamp
+from tapshare.database import connect
+
+SECRET = bytes(32)
+
+
+def add_opinions(
+    db_path: Path,
+    festival: str,
+    artwork: str,
+    choices: list[str],
+    first_visitor: int = 0,
+    *,
+    station: str = "st-01",
+    minutes_ago: float = 1.0,
+) -> None:
+    """One opinion per choice, each from a different visitor, stored in one batch."""
+    tapped_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    items = [
+        store.StoreOpinion(
+            Opinion.build(
+                id=str(uuid.uuid4()),
+                festival=festival,
+                station=station,
+                artwork=artwork,
+                visitor=f"{number:064x}",
+                choice=choice,
+                tapped_at=tapped_at,
+                seq=number,
+                station_secret=SECRET,
+            ),
+            datetime.now(UTC),
+        )
+        for number, choice in enumerate(choices, start=first_visitor)
+    ]
+    db = connect(db_path)
+    try:
+        store.write_batch(db, items, {})
+    finally:
+        db.close()
+
+
+def set_station_state(db_path: Path, festival: str, station: str, state: str) -> None:
+    """Store a status message of the station, as the hub does when one arrives."""
+    now = datetime.now(UTC)
+    status = StationStatus(
+        v=1,
+        station=station,
+        state=state,
+        at=format_timestamp(now),
+        outbox=0,
+        readers=[],
+        version="test",
+    )
+    db = connect(db_path)
+    try:
+        store.write_batch(db, [store.StoreStatus(festival, status, now, False)], {})
+    finally:
+        db.close()

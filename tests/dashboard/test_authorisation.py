@@ -1,0 +1,155 @@
+"""Every organiser route, walked as nobody, as another festival's organiser and as the
+owner: only the owner gets through; forms without a valid CSRF token fail."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.dashboard.conftest import OTHER, OWNER, PASSWORD, csrf_of, login
+
+# Values for the URL variables of organiser routes, all pointing at festival strp.
+URL_VALUES = {"festival_id": "strp", "fmt": "csv"}
+POLICY = '{"rules": [{"effect": "permit", "to": "public", "action": "display"}]}'
+FORMS = {
+    "organiser.policy_submit": {
+        "policy": POLICY,
+        "audience": "public",
+        "do": "save",
+        "reason": "walk",
+    },
+}
+
+
+def festival_routes(app: Flask) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) of every organiser route about one festival."""
+    found = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith("organiser.") or "festival_id" not in rule.arguments:
+                continue
+            values = {name: URL_VALUES[name] for name in rule.arguments}
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                found.append((rule.endpoint, method, url_for(rule.endpoint, **values)))
+    return found
+
+
+def request(client, method, url, endpoint, token):
+    form = dict(FORMS.get(endpoint, {}), csrf_token=token)
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data=form)
+
+
+def test_the_walk_covers_every_organiser_page(app):
+    endpoints = {endpoint for endpoint, _, _ in festival_routes(app)}
+    assert {
+        "organiser.overview",
+        "organiser.policy",
+        "organiser.policy_submit",
+        "organiser.history",
+        "organiser.access_log",
+        "organiser.receipts",
+        "organiser.analyse",
+        "organiser.exports",
+        "organiser.export",
+    } <= endpoints
+
+
+def test_nobody_is_sent_to_the_login_page(app, client):
+    token = csrf_of(client.get("/organiser/login").get_data(as_text=True))
+    for endpoint, method, url in festival_routes(app):
+        response = request(client, method, url, endpoint, token)
+        assert response.status_code == 302, (method, url)
+        assert response.headers["Location"].startswith("/organiser/login"), (method, url)
+
+
+def test_another_festivals_organiser_is_refused_everywhere(app, client):
+    token = login(client, OTHER)
+    for endpoint, method, url in festival_routes(app):
+        response = request(client, method, url, endpoint, token)
+        assert response.status_code == 403, (method, url)
+    # The refused save changed nothing.
+    from consent.store import PolicyStore
+    from tapshare.database import connect
+
+    db = connect(app.config["TAPSHARE_DB"])
+    assert PolicyStore(db).current("strp").version == 0
+    db.close()
+
+
+def test_the_owner_gets_through_everywhere(app, client):
+    token = login(client, OWNER)
+    for endpoint, method, url in festival_routes(app):
+        response = request(client, method, url, endpoint, token)
+        assert response.status_code in (200, 302), (method, url, response.status_code)
+        if response.status_code == 302:
+            assert response.headers["Location"] == url, url
+
+
+@pytest.mark.parametrize("token", ["", "forged-token"])
+def test_forms_without_the_csrf_token_fail(app, client, token):
+    login(client, OWNER)
+    for endpoint, method, url in festival_routes(app):
+        if method != "POST":
+            continue
+        response = request(client, method, url, endpoint, token)
+        assert response.status_code == 400, url
+        assert "security token" in response.get_data(as_text=True)
+    from consent.store import PolicyStore
+    from tapshare.database import connect
+
+    db = connect(app.config["TAPSHARE_DB"])
+    assert PolicyStore(db).current("strp").version == 0
+    db.close()
+
+
+def test_login_and_logout_need_the_csrf_token_too(client):
+    response = client.post("/organiser/login", data={"email": OWNER, "password": PASSWORD})
+    assert response.status_code == 400
+    token = login(client, OWNER)
+    assert client.post("/organiser/logout", data={}).status_code == 400
+    assert client.get("/organiser/strp/").status_code == 200
+    assert client.post("/organiser/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/organiser/strp/").status_code == 302
+
+
+def test_a_session_cookie_is_useless_after_logout(app, client):
+    token = login(client, OWNER)
+    cookie = client.get_cookie("tapshare_session")
+    assert cookie is not None
+    client.post("/organiser/logout", data={"csrf_token": token})
+    replay = app.test_client()
+    replay.set_cookie("tapshare_session", cookie.value)
+    assert replay.get("/organiser/strp/").status_code == 302
+
+
+def test_wrong_passwords_lock_logins_with_a_clear_message(client):
+    token = csrf_of(client.get("/organiser/login").get_data(as_text=True))
+    for _ in range(5):
+        response = client.post(
+            "/organiser/login", data={"email": OWNER, "password": "nope", "csrf_token": token}
+        )
+        assert response.status_code == 401
+        assert "Wrong email or password" in response.get_data(as_text=True)
+    response = client.post(
+        "/organiser/login", data={"email": OWNER, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 429
+    assert "paused" in response.get_data(as_text=True)
+
+
+def test_login_redirects_only_inside_the_organiser_area(client):
+    token = csrf_of(client.get("/organiser/login").get_data(as_text=True))
+    response = client.post(
+        "/organiser/login",
+        data={
+            "email": OWNER,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/organiser/",
+        },
+    )
+    assert response.headers["Location"] == "/organiser/"

@@ -1,0 +1,34 @@
+"""The board cache: one computation while nothing changes, a new one after any commit."""
+
+from __future__ import annotations
+
+from dashboard.cache import BoardCache
+from tapshare.database import connect
+
+
+def test_boards_are_reused_until_a_commit(dash_db):
+    cache = BoardCache(dash_db, max_age=3600)
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return {"n": len(computed)}
+
+    first = cache.get("strp", compute)
+    assert cache.get("strp", compute) is first and len(computed) == 1
+    assert cache.get("ddw", compute).body == {"n": 2}
+    db = connect(dash_db)
+    with db.conn:
+        db.execute("insert into dashboard_settings (name, value) values ('x', 'y')")
+    db.close()
+    assert cache.get("strp", compute).body == {"n": 3}
+    assert cache.get("strp", compute).json == b'{"n":3}'
+    cache.close()
+
+
+def test_a_zero_max_age_never_keeps_a_board(dash_db):
+    cache = BoardCache(dash_db, max_age=0)
+    computed = []
+    cache.get("strp", lambda: {"n": computed.append(1) or len(computed)})
+    cache.get("strp", lambda: {"n": computed.append(1) or len(computed)})
+    assert len(computed) == 2

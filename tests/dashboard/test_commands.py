@@ -1,0 +1,101 @@
+"""``tapshare organiser add`` and ``tapshare dashboard``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from hub import registry
+from tapshare.cli import cli
+from tapshare.database import connect, migrate
+from tests.harness.mqtt import wait_for
+
+
+def _festival(db_path: Path) -> None:
+    migrate(db_path)
+    db = connect(db_path)
+    registry.add_festival(db, "strp", "STRP")
+    db.close()
+
+
+def test_organiser_add_reads_the_password_from_stdin(runner, db_path):
+    _festival(db_path)
+    result = runner.invoke(
+        cli,
+        ["--db", str(db_path), "organiser", "add", "strp", "Ann@Example.org"],
+        input="a good long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "created the account ann@example.org for strp" in result.output
+    db = connect(db_path)
+    row = next(db["dashboard_organisers"].rows)
+    assert row["email"] == "ann@example.org" and row["password_hash"].startswith("scrypt$")
+    assert "a good long password" not in json.dumps(row)
+
+
+def test_organiser_add_refuses_bad_input_and_writes_nothing(runner, db_path):
+    _festival(db_path)
+    cases = [
+        (
+            ["organiser", "add", "nope", "ann@example.org"],
+            "long enough password\n",
+            "unknown festival: nope",
+        ),
+        (["organiser", "add", "strp", "ann@example.org"], "", "no password"),
+        (["organiser", "add", "strp", "ann@example.org"], "short\n", "at least"),
+        (["organiser", "add", "strp", "not-an-email"], "long enough password\n", "not an email"),
+    ]
+    for args, stdin, message in cases:
+        result = runner.invoke(cli, ["--db", str(db_path), *args], input=stdin)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, result.output
+    assert connect(db_path)["dashboard_organisers"].count == 0
+
+
+def test_the_dashboard_command_serves_the_api(db_path, tmp_path):
+    _festival(db_path)
+    env = dict(os.environ, TAPSHARE_DB=str(db_path))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tapshare", "dashboard", "--port", "0", "--threads", "60"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert "tapshare dashboard on http://127.0.0.1:" in line, line
+        url = line.split(" on ")[1].split()[0]
+        body = {}
+
+        def answered() -> bool:
+            nonlocal body
+            with urllib.request.urlopen(url + "api/v1/festivals", timeout=5) as response:
+                body = json.load(response)
+            return True
+
+        assert wait_for(answered, timeout=10)
+        assert body["festivals"][0]["id"] == "strp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_dashboard_command_refuses_a_port_in_use(runner, db_path):
+    import socket
+
+    _festival(db_path)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        result = runner.invoke(cli, ["--db", str(db_path), "dashboard", "--port", str(port)])
+    finally:
+        busy.close()
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
