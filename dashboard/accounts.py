@@ -22,7 +22,8 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 SESSION_LIFETIME = timedelta(hours=12)
 # Throttling: this many failures within the window lock the account (or the client
-# address, which gets a higher limit because many people may share one) for the window.
+# address, which gets a higher limit because many people may share one) for the window,
+# counted from the failure that reached the limit.
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
@@ -143,22 +144,27 @@ def _festivals_of(db: Database, organiser_id: int) -> tuple[str, ...]:
     return tuple(row[0] for row in rows)
 
 
-def _failure_count(db: Database, key: str, since: datetime) -> int:
-    row = db.execute(
-        "select count(*) from dashboard_login_failures where key = ? and at >= ?",
-        [key, _stamp(since)],
-    ).fetchone()
-    return int(row[0])
+def _locked_key(db: Database, key: str, limit: int, now: datetime) -> bool:
+    """Whether ``limit`` failures of ``key`` fell within one window whose last failure is
+    less than a window ago: the pause lasts a full window from the failure that caused
+    it, however the failures before it were spread."""
+    rows = db.execute(
+        "select at from dashboard_login_failures where key = ? and at >= ? "
+        "order by at desc limit ?",
+        [key, _stamp(now - 2 * FAILURE_WINDOW), limit],
+    ).fetchall()
+    if len(rows) < limit:
+        return False
+    latest, earliest = (datetime.fromisoformat(row[0]) for row in (rows[0], rows[-1]))
+    return latest - earliest <= FAILURE_WINDOW and now - latest < FAILURE_WINDOW
 
 
 def locked_out(db: Database, email: str, address: str, now: datetime | None = None) -> bool:
     """Whether logins for this account or from this address are paused after failures."""
     now = now or _now()
-    since = now - FAILURE_WINDOW
-    return (
-        _failure_count(db, f"email:{email.strip().lower()}", since) >= MAX_FAILURES_PER_ACCOUNT
-        or _failure_count(db, f"addr:{address}", since) >= MAX_FAILURES_PER_ADDRESS
-    )
+    return _locked_key(
+        db, f"email:{email.strip().lower()}", MAX_FAILURES_PER_ACCOUNT, now
+    ) or _locked_key(db, f"addr:{address}", MAX_FAILURES_PER_ADDRESS, now)
 
 
 def authenticate(db: Database, email: str, password: str, address: str) -> Organiser | None:
@@ -180,9 +186,11 @@ def authenticate(db: Database, email: str, password: str, address: str) -> Organ
                     {"key": f"addr:{address}", "at": _stamp(now)},
                 ]
             )
+            # Two windows are kept: a pause is judged from failures up to a window
+            # before the latest one.
             db.execute(
                 "delete from dashboard_login_failures where at < ?",
-                [_stamp(now - FAILURE_WINDOW)],
+                [_stamp(now - 2 * FAILURE_WINDOW)],
             )
             return None
         db.execute("delete from dashboard_login_failures where key = ?", [f"email:{key_email}"])

@@ -1,0 +1,157 @@
+"""schemathesis against the OpenAPI document: every operation, generated requests.
+
+The schema is loaded from the app itself (WSGI, no server). The database holds festivals,
+artworks, stations, policies and stored taps, so that boards and exports have sections,
+cells and withheld cells to serialise. Each operation is called anonymously and, where it
+needs a login, also with an organiser's session; every response must be free of server
+errors, conform to its documented schema and carry a documented status code. Nothing
+stored may change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+
+from dashboard import create_app
+from tapshare.database import connect
+from tests.dashboard.conftest import login
+from tests.dashboard.opinions import add_opinions
+from tests.dashboard.policies import permit, set_policy
+
+# Examples generated per operation and per caller (anonymous, logged in): with the five
+# operations of the document that is up to 5 x 2 x 100 = 1,000 generated requests, plus
+# every operation with each known id.
+EXAMPLES = 100
+
+# Tables that requests write by design: sessions, logins, the access log of exports.
+WRITTEN_BY_REQUESTS = {"dashboard_sessions", "dashboard_login_failures", "consent_access_log"}
+
+
+def _fingerprint(db_path: Path) -> dict[str, str]:
+    db = connect(db_path)
+    try:
+        found = {}
+        for name in sorted(set(db.table_names()) - WRITTEN_BY_REQUESTS):
+            rows = sorted(map(repr, db.execute(f"select * from [{name}]").fetchall()))
+            found[name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+        return found
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def api_app(dash_db: Path) -> Iterator[Flask]:
+    """The dashboard on a database with policies and stored taps.
+
+    The stream thread is stopped: an event stream then ends after its first lines, so
+    that a WSGI call of the stream operation returns (a live stream never ends).
+    """
+    add_opinions(dash_db, "strp", "aw-1", ["love", "love", "meh", "like", "dislike"])
+    add_opinions(dash_db, "strp", "aw-2", ["like"], 10)
+    add_opinions(dash_db, "ddw", "chair", ["yes", "no", "yes"], 20, station="gate")
+    set_policy(
+        dash_db,
+        "strp",
+        [
+            permit("public", level="artwork", min_visitors=2),
+            permit("festival:ddw", "export", level="artwork", min_visitors=1),
+            permit("network", "analyse", delay_minutes=5),
+        ],
+    )
+    set_policy(dash_db, "ddw", [permit("network", min_visitors=1)])
+    application = create_app(dash_db, poll_interval=0.05, heartbeat_interval=0.5)
+    application.extensions["tapshare_streams"].stop()
+    yield application
+
+
+@pytest.fixture
+def api_schema(api_app: Flask) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api_app)
+
+
+@pytest.fixture
+def session_cookie(api_app: Flask) -> str:
+    """An organiser of ddw, logged in through the form as a browser does."""
+    client = api_app.test_client()
+    login(client, "organiser@ddw.example")
+    cookie = client.get_cookie("tapshare_session")
+    assert cookie is not None
+    return cookie.value
+
+
+@pytest.fixture
+def unchanged(dash_db: Path, api_app: Flask) -> Iterator[None]:
+    before = _fingerprint(dash_db)
+    yield
+    assert _fingerprint(dash_db) == before
+
+
+# Ids that exist, called besides the generated ones (which are almost never a real id).
+KNOWN_IDS = ["strp", "ddw", "glow", "public"]
+
+
+def _run_every_operation(
+    schema: schemathesis.BaseSchema, cookies: dict[str, str]
+) -> tuple[int, set[tuple[str, int]]]:
+    """Call every operation with generated requests and with every known id; return how
+    many calls were checked and the (operation, status) pairs seen."""
+    calls: dict[str, int] = {}
+    statuses: set[tuple[str, int]] = set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        assert operation is not None, result
+        for name in [p.name for p in operation.path_parameters]:
+            for known in KNOWN_IDS:
+                case = operation.Case(path_parameters={name: known}, cookies=dict(cookies))
+                response = case.call_and_validate()
+                statuses.add((operation.label, response.status_code))
+                calls[operation.label] = calls.get(operation.label, 0) + 1
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case: schemathesis.Case) -> None:
+            case.cookies = {**(case.cookies or {}), **cookies}
+            case.call_and_validate()
+            calls[case.operation.label] = calls.get(case.operation.label, 0) + 1
+
+        check()
+    return sum(calls.values()), statuses
+
+
+def test_every_operation_conforms_anonymously(api_schema, unchanged):
+    calls, statuses = _run_every_operation(api_schema, {})
+    assert calls >= 5 * 10
+    assert ("GET /api/v1/boards/{board_id}", 200) in statuses
+    assert ("GET /organiser/{festival_id}/export.json", 302) in statuses
+
+
+def test_every_operation_conforms_logged_in(api_schema, session_cookie, unchanged):
+    calls, statuses = _run_every_operation(api_schema, {"tapshare_session": session_cookie})
+    assert calls >= 5 * 10
+    # The organiser of ddw gets its exports, and is refused those of strp.
+    assert ("GET /organiser/{festival_id}/export.json", 200) in statuses
+    assert ("GET /organiser/{festival_id}/export.csv", 200) in statuses
+    assert ("GET /organiser/{festival_id}/export.json", 403) in statuses
+
+
+def test_the_document_covers_the_boards_and_exports(api_schema):
+    operations = {result.ok().label for result in api_schema.get_all_operations() if result.ok()}
+    assert operations >= {
+        "GET /api/v1/festivals",
+        "GET /api/v1/boards/{board_id}",
+        "GET /api/v1/boards/{board_id}/stream",
+        "GET /organiser/{festival_id}/export.json",
+        "GET /organiser/{festival_id}/export.csv",
+    }
