@@ -379,8 +379,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             if not wait_for_line(child, "ready", 60):
                 raise SystemExit(f"a station worker did not start:\n{child.tail()}")
         pids = {"hub": hub.process.pid, "dashboard": dashboard.process.pid}
-        if broker._process is not None:
-            pids["mosquitto"] = broker._process.pid
+        if broker.pid is not None:
+            pids["mosquitto"] = broker.pid
         pids |= {child.name: child.process.pid for child in workers}
         pids["boards (this process)"] = os.getpid()
         sampler = MemorySampler(pids)
