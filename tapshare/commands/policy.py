@@ -121,16 +121,19 @@ def policy_set(
         click.echo(f"warning: {warning}", err=True)
 
 
-@policy_group.command("show")
-@click.argument("festival_id", metavar="FESTIVAL")
-@click.option("--odrl", is_flag=True, help="Print ODRL 2.2 JSON-LD instead of the policy file.")
-@click.option(
+_version_option = click.option(
     "--version",
     "number",
     type=int,
     metavar="N",
     help="A stored version instead of the current one.",
 )
+
+
+@policy_group.command("show")
+@click.argument("festival_id", metavar="FESTIVAL")
+@click.option("--odrl", is_flag=True, help="Print ODRL 2.2 JSON-LD instead of the policy file.")
+@_version_option
 @click.pass_obj
 def policy_show(settings: Settings, festival_id: str, odrl: bool, number: int | None) -> None:
     """Print the festival's current policy (or version N) as a policy file or as ODRL."""
@@ -193,13 +196,7 @@ def policy_access_log(settings: Settings, festival_id: str, limit: int) -> None:
 
 @policy_group.command("receipt")
 @click.argument("festival_id", metavar="FESTIVAL")
-@click.option(
-    "--version",
-    "number",
-    type=int,
-    metavar="N",
-    help="A stored version instead of the current one.",
-)
+@_version_option
 @click.pass_obj
 def policy_receipt(settings: Settings, festival_id: str, number: int | None) -> None:
     """Print the consent receipt (JSON, after ISO/IEC TS 27560) of a policy version."""
