@@ -70,7 +70,9 @@ def stream_response(board_id: str, fmt: str) -> Response:
         response.headers["Retry-After"] = "10"
         return response
     metrics().board_request("stream")
-    response = Response(streams().events(state, fmt), mimetype="text/event-stream")
+    # waitress tells whether the client has gone while the stream waits for news.
+    disconnected = request.environ.get("waitress.client_disconnected")
+    response = Response(streams().events(state, fmt, disconnected), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     # Reverse proxies (nginx) must pass events on at once rather than buffer them.
     response.headers["X-Accel-Buffering"] = "no"

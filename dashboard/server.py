@@ -33,6 +33,9 @@ def make_server(app: Flask, host: str, port: int, *, threads: int) -> Any:
         connection_limit=threads + 200,
         backlog=2048,
         asyncore_use_poll=True,
+        # Keep reading a connection while its request runs, so that a client leaving an
+        # open stream is noticed at once (the stream's slot frees on the next poll).
+        channel_request_lookahead=1,
         # Streams send a comment every 15 s, so a silent connection is a dead one.
         channel_timeout=60,
         ident="tapshare",

@@ -61,6 +61,8 @@ class BoardState:
     # Each format's event, encoded once and written to every watcher as it is.
     payloads: dict[str, bytes] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    # The open streams' "has the client gone?" checks, looked at on every poll.
+    watches: set[Watch] = field(default_factory=set)
 
     @property
     def watchers(self) -> int:
@@ -108,11 +110,22 @@ def _events(payloads: dict[str, str], version: int) -> dict[str, bytes]:
 
 class Watch:
     """An open stream's iterator; closing it (the server does when the client leaves, even
-    before the first event) frees its slot exactly once."""
+    before the first event) frees its slot exactly once.
 
-    def __init__(self, events: Iterator[bytes], on_close: Callable[[], None]) -> None:
-        self._events = events
+    ``disconnected`` (when the server offers one) tells whether the client has closed the
+    connection; the polling thread asks it, so that a stream whose client left ends at
+    once rather than at its next write."""
+
+    def __init__(
+        self,
+        events: Callable[[Watch], Iterator[bytes]],
+        on_close: Callable[[], None],
+        disconnected: Callable[[], bool] | None = None,
+    ) -> None:
+        self.disconnected = disconnected
+        self.gone = False
         self._on_close: Callable[[], None] | None = on_close
+        self._events = events(self)
 
     def __iter__(self) -> Watch:
         return self
@@ -212,25 +225,43 @@ class BoardStreams:
         with self._lock:
             state.formats[fmt] -= 1
 
-    def events(self, state: BoardState, fmt: str) -> Watch:
+    def events(
+        self, state: BoardState, fmt: str, disconnected: Callable[[], bool] | None = None
+    ) -> Watch:
         """The event stream of one watcher: the board now, then each change, with comments
-        in between so that proxies and the server keep the connection open."""
-        return Watch(self._events(state, fmt), lambda: self._unsubscribe(state, fmt))
+        in between so that proxies and the server keep the connection open.
+        ``disconnected`` tells whether the client has gone (see :class:`Watch`)."""
+        watch: Watch
 
-    def _news(self, state: BoardState, fmt: str, seen: int) -> bool:
-        return (state.version != seen and fmt in state.payloads) or self._stopping.is_set()
+        def close() -> None:
+            with state.changed:
+                state.watches.discard(watch)
+            self._unsubscribe(state, fmt)
 
-    def _events(self, state: BoardState, fmt: str) -> Iterator[bytes]:
+        watch = Watch(functools.partial(self._events, state, fmt), close, disconnected)
+        if disconnected is not None:
+            with state.changed:
+                state.watches.add(watch)
+        return watch
+
+    def _news(self, state: BoardState, fmt: str, seen: int, watch: Watch) -> bool:
+        return (
+            (state.version != seen and fmt in state.payloads)
+            or self._stopping.is_set()
+            or watch.gone
+        )
+
+    def _events(self, state: BoardState, fmt: str, watch: Watch) -> Iterator[bytes]:
         seen = 0
         yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
         while not self._stopping.is_set():
             with state.changed:
                 state.changed.wait_for(
-                    functools.partial(self._news, state, fmt, seen),
+                    functools.partial(self._news, state, fmt, seen, watch),
                     timeout=self.heartbeat_interval,
                 )
                 version, payloads = state.version, state.payloads
-            if self._stopping.is_set():
+            if self._stopping.is_set() or watch.gone:
                 return
             if version != seen and fmt in payloads:
                 seen = version
@@ -244,12 +275,25 @@ class BoardStreams:
                 del self._boards[board_id]
             return list(self._boards.values())
 
+    def _sweep(self) -> None:
+        """End the streams whose clients have gone, so that their slots free at once."""
+        for state in self._watched():
+            with state.changed:
+                gone = [
+                    w for w in state.watches if not w.gone and w.disconnected and w.disconnected()
+                ]
+                for watch in gone:
+                    watch.gone = True
+                if gone:
+                    state.changed.notify_all()
+
     def _run(self) -> None:
         db: Database | None = None
         last_version = None
         next_refresh = 0.0
         while not self._stopping.wait(self.poll_interval):
             try:
+                self._sweep()
                 if db is None:
                     db = connect(self.app.config["TAPSHARE_DB"])
                 version = db.execute("PRAGMA data_version").fetchone()[0]

@@ -92,3 +92,23 @@ def test_a_station_going_offline_reaches_the_open_page(live, dash_db):
     set_station_state(dash_db, "strp", "st-01", "offline")
     assert "1 station offline (st-01)" in stream.next_event().data
     stream.close()
+
+
+def test_a_client_leaving_frees_its_slot_long_before_the_keep_alive(dash_db):
+    app = create_app(dash_db, poll_interval=0.05, heartbeat_interval=60, max_streams=2)
+    live = LiveServer(app, threads=8)
+    try:
+        streams = app.extensions["tapshare_streams"]
+        first = EventStream(live.port, "/api/v1/boards/strp/stream")
+        second = EventStream(live.port, "/api/v1/boards/strp/stream")
+        first.next_event(), second.next_event()
+        assert streams.open_streams == 2
+        first.close()
+        # No write to the closed connection is due for a minute: the server notices anyway.
+        assert wait_for(lambda: streams.open_streams == 1, timeout=3)
+        third = EventStream(live.port, "/api/v1/boards/strp/stream")
+        assert third.response.status == 200 and third.next_event().json()
+        third.close()
+        second.close()
+    finally:
+        live.close()
