@@ -61,6 +61,8 @@ class BoardState:
     # Each format's event, encoded once and written to every watcher as it is.
     payloads: dict[str, bytes] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    # Held while the board is computed: streams opening together wait for one computation.
+    rendering: threading.Lock = field(default_factory=threading.Lock)
     # The open streams' "has the client gone?" checks, looked at on every poll.
     watches: set[Watch] = field(default_factory=set)
 
@@ -189,7 +191,14 @@ class BoardStreams:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def _refresh(self, state: BoardState, db: Database) -> None:
+    def _refresh(self, state: BoardState, db: Database, missing: str | None = None) -> None:
+        """Compute a board again (or, given ``missing``, only if that format has no event
+        yet) and wake its streams if it changed."""
+        with state.rendering:
+            if missing is None or missing not in state.payloads:
+                self._render(state, db)
+
+    def _render(self, state: BoardState, db: Database) -> None:
         with self._lock:
             formats = [fmt for fmt, n in state.formats.items() if n > 0]
         try:
@@ -218,7 +227,7 @@ class BoardStreams:
             state.formats[fmt] += 1
             ready = fmt in state.payloads
         if not ready:
-            self._refresh(state, db)
+            self._refresh(state, db, missing=fmt)
         return state
 
     def _unsubscribe(self, state: BoardState, fmt: str) -> None:

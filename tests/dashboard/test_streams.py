@@ -112,3 +112,27 @@ def test_a_client_leaving_frees_its_slot_long_before_the_keep_alive(dash_db):
         second.close()
     finally:
         live.close()
+
+
+def test_streams_opening_together_share_one_computation(live, dash_db, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dashboard import streams as streams_module
+
+    renders = []
+    real = streams_module.render_board
+
+    def counted(*args, **kwargs):
+        renders.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(streams_module, "render_board", counted)
+    with ThreadPoolExecutor(16) as pool:
+        opened = list(
+            pool.map(lambda _: EventStream(live.port, "/api/v1/boards/strp/stream"), range(16))
+        )
+    assert len({stream.next_event().id for stream in opened}) == 1
+    # The first stream computes the board; the polling thread may compute it once more.
+    assert renders.count("strp") <= 2
+    for stream in opened:
+        stream.close()
