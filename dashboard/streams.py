@@ -5,7 +5,9 @@ One background thread asks SQLite a few times a second whether anything was comm
 few seconds anyway (delays and validity windows move with the clock), it recomputes each
 board that somebody is watching — once per board, however many people watch it — and wakes
 the watchers only when the board really changed. Each open stream waits on a condition
-variable; slow clients skip intermediate versions and always get the latest board.
+variable; slow clients skip intermediate versions and always get the latest board. Streams
+that open together wait for one computation of their board, and the same thread ends the
+streams whose clients have left, so that their slots free at once.
 """
 
 from __future__ import annotations
