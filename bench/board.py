@@ -349,8 +349,24 @@ def add_tap(db_path: Path, festival: str, number: int) -> None:
     db.close()
 
 
+def open_streams(port: int) -> float:
+    """The server's open-streams gauge, from ``/metrics``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    found = re.search(r"(?m)^tapshare_dashboard_open_streams (\S+)$", text)
+    return float(found.group(1)) if found else 0.0
+
+
 def stream_level(port: int, db_path: Path, count: int, boards: list[str], updates: int) -> dict:
     """Open ``count`` streams over ``boards``; commit ``updates`` taps; time their arrival."""
+    # The previous level's streams are closed; start when the server has let them go.
+    deadline = time.monotonic() + 30
+    while open_streams(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
     paths = [f"/api/v1/boards/{boards[n % len(boards)]}/stream" for n in range(count)]
     streams = Streams(port, paths)
     try:
