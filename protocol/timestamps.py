@@ -27,5 +27,9 @@ def format_timestamp(moment: datetime) -> str:
     """Write an aware datetime as RFC 3339 UTC with millisecond precision and ``Z``."""
     if moment.tzinfo is None:
         raise ValueError("timestamp must be timezone-aware")
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    u = moment.astimezone(UTC)
+    # Formatted by hand: strftime is several times slower, and the hub writes one per tap.
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}."
+        f"{u.microsecond // 1000:03d}Z"
+    )
