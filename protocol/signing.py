@@ -53,7 +53,7 @@ def verify(message: Mapping[str, Any] | _Dumpable, key: bytes) -> bool:
 
 def verify_canonical(canonical: bytes, sig: str, key: bytes) -> bool:
     """Whether ``sig`` is right for a message's canonical bytes, in constant time."""
-    expected = hmac.new(key, canonical, hashlib.sha256).hexdigest()
+    expected = hmac.digest(key, canonical, "sha256").hex()
     return hmac.compare_digest(sig.encode(), expected.encode())
 
 
