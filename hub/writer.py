@@ -94,8 +94,10 @@ class _ToHub(logging.Handler):
 
 def serve(conn: Connection, settings: WriterSettings) -> None:
     """The writer process's body: write what arrives until the hub says stop or goes."""
-    # Ctrl-C reaches the whole process group; the hub decides when its writer stops.
+    # Ctrl-C reaches the whole process group, and a service manager's SIGTERM often every
+    # process of the service: the hub decides when its writer stops (or its end does).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     log.handlers[:] = [_ToHub(conn)]
     log.setLevel(logging.INFO)
     log.propagate = False

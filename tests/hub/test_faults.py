@@ -130,3 +130,21 @@ def test_the_hub_stops_when_its_writer_process_dies_and_loses_nothing(
         stream.close()
         hub.stop()
         thread.join(15)
+
+
+def test_the_writer_process_leaves_stopping_to_the_hub(db, registered, db_path, mosquitto):
+    # A service manager's SIGTERM often reaches every process of the service at once.
+    payloads = make_opinions(registered.st1, 50)
+    with running_hub(db_path, mosquitto) as hub:
+        stream = StreamPublisher(mosquitto, registered.st1, payloads[:1]).start()
+        try:
+            assert wait_for(lambda: stored(db_path)[0] >= 1, 30)  # the writer is up
+        finally:
+            stream.close()
+        assert hub.writer_pid is not None
+        os.kill(hub.writer_pid, signal.SIGTERM)
+        stream = StreamPublisher(mosquitto, registered.st1, payloads[1:]).start()
+        try:
+            assert wait_for(lambda: stored(db_path)[0] >= 50, 30), stored(db_path)
+        finally:
+            stream.close()
