@@ -44,7 +44,7 @@ log = logging.getLogger("tapshare.hub")
 __all__ = ["BrokerAuthError", "Hub", "WriterError", "open_database"]
 
 #: Most messages written in one transaction.
-MAX_BATCH: Final = 2000
+MAX_BATCH: Final = 4000
 #: Most messages sent to the writer in one chunk.
 MAX_CHUNK: Final = 500
 #: How often the hub logs a summary of what it did.
