@@ -38,8 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hub import registry
 from hub.ingest import Hub
 from hub.models import StationCredentials
-from hub.store import BatchOutcome, StoreItem, StoreOpinion
-from protocol import Opinion, parse_key, topic_for
+from hub.store import BatchOutcome
+from hub.validate import Received
+from protocol import Opinion, parse_key, parse_timestamp, topic_for
 from protocol.broker import parse_broker_url
 from tapshare.database import connect, migrate
 from tapshare.mosquitto import Mosquitto
@@ -187,11 +188,11 @@ def latency(broker: Mosquitto, db_path: Path, stations, rate: int, seconds: int)
     latencies: list[float] = []
     done = threading.Event()
 
-    def on_commit(outcome: BatchOutcome, items: list[StoreItem]) -> None:
+    def on_commit(outcome: BatchOutcome, messages: list[Received]) -> None:
         now = time.time()
-        for item in items:
-            if isinstance(item, StoreOpinion):
-                latencies.append(now - item.opinion.instant.timestamp())
+        for message in messages:
+            tapped_at = json.loads(message.payload)["tapped_at"]
+            latencies.append(now - parse_timestamp(tapped_at).timestamp())
         if len(latencies) >= count:
             done.set()
 
@@ -243,7 +244,7 @@ def main() -> None:
         db.close()
         broker = Mosquitto(
             directory=Path(tmp) / "broker",
-            extra_config=["max_inflight_messages 1000", "max_queued_messages 0"],
+            extra_config=["max_inflight_messages 10000", "max_queued_messages 0"],
         )
         broker.start()
         try:

@@ -28,9 +28,11 @@ HUB_ROLE: Final = "hub"
 _BROKER_SETTINGS: Final = (
     "allow_anonymous false",
     "persistence true",
-    # Messages sent to the hub but not yet acknowledged: the hub acknowledges a batch after
-    # committing it, so a larger window lets it write larger batches.
-    "max_inflight_messages 1000",
+    # Messages sent to the hub but not yet acknowledged. The hub acknowledges a batch only
+    # after committing it, so the window must hold the batch being written, the next ones
+    # being validated and what arrives meanwhile, or the broker pauses between batches.
+    # It is also the most the hub holds in memory (10,000 messages of at most 2 KiB).
+    "max_inflight_messages 10000",
     # Mosquitto's stock queue limit (1000) drops QoS 1 messages silently while the hub is
     # away or behind; tapshare needs every one.
     "max_queued_messages 0",

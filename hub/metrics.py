@@ -58,9 +58,9 @@ def _bound(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def received(counters: Counters, kind: str) -> None:
-    """Count one received message of a kind (opinion, erase, status or other)."""
-    counters[(RECEIVED, labels(kind=kind))] += 1
+def received(counters: Counters, kind: str, n: int = 1) -> None:
+    """Count ``n`` received messages of a kind (opinion, erase, status or other)."""
+    counters[(RECEIVED, labels(kind=kind))] += n
 
 
 def outcome(result: BatchOutcome) -> Counters:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlite_utils import Database
 
@@ -21,14 +20,16 @@ from protocol import (
     EraseRequest,
     Opinion,
     Rejected,
+    canonical_bytes,
     check_clock,
     decode_object,
     parse_key,
+    parse_opinion,
     parse_status,
     parse_topic,
-    verify,
 )
 from protocol.messages import MAX_CLOCK_AHEAD, validate
+from protocol.signing import verify_canonical
 from protocol.topics import Topic, TopicKind
 
 
@@ -107,15 +108,13 @@ def _check_route(topic: Topic, message: Opinion | EraseRequest) -> None:
 
 
 def _signed(
-    registry: RegistryView, topic: Topic, message: Opinion | EraseRequest, body: dict[str, Any]
+    registry: RegistryView, topic: Topic, message: Opinion | EraseRequest, canonical: bytes
 ) -> Festival:
     _check_route(topic, message)
     festival = _check_sender(registry, message.festival, message.station)
     station = registry.station(message.festival, message.station)
     assert station is not None  # checked by _check_sender
-    # The validated model holds exactly the decoded object (strict, no extra fields), so
-    # its canonical bytes are the object's: checking those skips a model dump.
-    if not verify(body, registry.key(station.secret)):
+    if not verify_canonical(canonical, message.sig, registry.key(station.secret)):
         raise Rejected("bad_signature", "sig does not verify under the station's secret")
     return festival
 
@@ -125,9 +124,8 @@ def classify(registry: RegistryView, received: Received, now: datetime) -> store
     try:
         topic = parse_topic(received.topic)
         if topic.kind is TopicKind.OPINION:
-            body = decode_object(received.payload)
-            opinion = validate(Opinion, body)
-            festival = _signed(registry, topic, opinion, body)
+            opinion = parse_opinion(received.payload)
+            festival = _signed(registry, topic, opinion, opinion.canonical())
             if not registry.artwork(opinion.festival, opinion.artwork):
                 raise Rejected(
                     "unknown_artwork",
@@ -145,7 +143,9 @@ def classify(registry: RegistryView, received: Received, now: datetime) -> store
         if topic.kind is TopicKind.ERASE:
             body = decode_object(received.payload)
             erase = validate(EraseRequest, body)
-            _signed(registry, topic, erase, body)
+            # The validated model holds exactly the decoded object (strict, no extra
+            # fields), so the object's canonical bytes are the model's.
+            _signed(registry, topic, erase, canonical_bytes(body))
             check_clock(erase, now)
             return store.StoreErase(erase, received.received_at)
         status = parse_status(received.payload)

@@ -48,7 +48,13 @@ def verify(message: Mapping[str, Any] | _Dumpable, key: bytes) -> bool:
     claimed = message.get("sig") if isinstance(message, Mapping) else getattr(message, "sig", None)
     if not isinstance(claimed, str):
         return False
-    return hmac.compare_digest(claimed.encode(), sign(message, key).encode())
+    return verify_canonical(canonical_bytes(message), claimed, key)
+
+
+def verify_canonical(canonical: bytes, sig: str, key: bytes) -> bool:
+    """Whether ``sig`` is right for a message's canonical bytes, in constant time."""
+    expected = hmac.digest(key, canonical, "sha256").hex()
+    return hmac.compare_digest(sig.encode(), expected.encode())
 
 
 def visitor_pseudonym(uid: bytes, visitor_key: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,8 +47,11 @@ def station_filter(festival: str, station: str) -> str:
     return f"{PREFIX}/{festival}/{station}/#"
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_topic(topic: str) -> Topic:
-    """Split a topic into festival, station and kind; refuse anything else."""
+    """Split a topic into festival, station and kind; refuse anything else.
+
+    Every station publishes on a few topics, so the answers are kept (a refusal is not)."""
     parts = topic.split("/")
     if (
         len(parts) != 5

@@ -13,7 +13,7 @@ import click
 
 from hub import queries
 from hub.broker_config import HUB_USERNAME, write_broker_config
-from hub.ingest import BrokerAuthError, Hub
+from hub.ingest import BrokerAuthError, Hub, WriterError
 from hub.site_broker import (
     DEFAULT_LISTEN_PORT,
     DEFAULT_MAX_QUEUED,
@@ -59,7 +59,7 @@ def hub_command(settings: Settings, client_id: str, ca_file: Path | None) -> Non
     signal.signal(signal.SIGINT, stop)
     try:
         hub.run()
-    except BrokerAuthError as exc:
+    except (BrokerAuthError, WriterError) as exc:
         fail(str(exc))
 
 

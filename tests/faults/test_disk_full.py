@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-import hub.ingest
 from tapshare.database import connect, migrate
+from tests.faults.capped import cap_file, capped_database
 from tests.faults.site import stored
 from tests.harness.mqtt import wait_for
 from tests.hub.conftest import Registered
@@ -71,26 +71,16 @@ def test_a_full_disk_holds_messages_back_and_loses_nothing(small_disk, mosquitto
     run_until_full_then_free(db_path, registered, mosquitto, caplog, filler.unlink)
 
 
-def test_a_database_at_its_page_limit_holds_messages_back(db_path, mosquitto, caplog, monkeypatch):
+def test_a_database_at_its_page_limit_holds_messages_back(db_path, mosquitto, caplog):
     registered = register(db_path)
     reader = connect(db_path)
     (pages,) = reader.conn.execute("PRAGMA page_count").fetchone()
     reader.close()
-    connections = []
-    open_database = hub.ingest.open_database
-
-    def capped(path, synchronous="FULL"):
-        db = open_database(path, synchronous)
-        db.execute(f"PRAGMA max_page_count = {pages + 20}")
-        connections.append(db)
-        return db
-
-    monkeypatch.setattr(hub.ingest, "open_database", capped)
-
-    def free() -> None:
-        connections[0].execute("PRAGMA max_page_count = 1000000")
-
-    run_until_full_then_free(db_path, registered, mosquitto, caplog, free)
+    cap = cap_file(db_path)
+    cap.write_text(str(pages + 20))
+    run_until_full_then_free(
+        db_path, registered, mosquitto, caplog, cap.unlink, opener=capped_database
+    )
 
 
 def register(db_path: Path) -> Registered:
@@ -102,7 +92,7 @@ def register(db_path: Path) -> Registered:
         db.close()
 
 
-def run_until_full_then_free(db_path, registered, mosquitto, caplog, free) -> None:
+def run_until_full_then_free(db_path, registered, mosquitto, caplog, free, **options) -> None:
     payloads = make_opinions(registered.st1, COUNT)
 
     def full_reports() -> int:
@@ -110,7 +100,7 @@ def run_until_full_then_free(db_path, registered, mosquitto, caplog, free) -> No
 
     with (
         caplog.at_level(logging.INFO, logger="tapshare.hub"),
-        running_hub(db_path, mosquitto, max_batch=100) as hub,
+        running_hub(db_path, mosquitto, max_batch=100, **options) as hub,
     ):
         stream = StreamPublisher(mosquitto, registered.st1, payloads).start()
         try:

@@ -1,5 +1,5 @@
-"""Faults mid-stream: the hub killed with SIGKILL, the broker restarted. In both, every
-published opinion is stored exactly once."""
+"""Faults mid-stream: the hub or its writer process killed with SIGKILL, the broker
+restarted. In each, every published opinion is stored exactly once."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
+from hub.ingest import Hub, WriterError
+from protocol.broker import parse_broker_url
 from tapshare.database import connect
 from tests.harness.mqtt import wait_for
 from tests.hub.running import running_hub
@@ -85,5 +88,63 @@ def test_broker_restart_mid_stream_loses_and_duplicates_nothing(db, registered, 
             assert wait_for(lambda: stored(db_path)[0] >= COUNT, 90), stored(db_path)
             time.sleep(0.5)
             assert stored(db_path) == (COUNT, COUNT, COUNT)
+        finally:
+            stream.close()
+
+
+def test_the_hub_stops_when_its_writer_process_dies_and_loses_nothing(
+    db, registered, db_path, mosquitto
+):
+    count = 5000
+    payloads = make_opinions(registered.st1, count)
+    hub = Hub(db_path, parse_broker_url(mosquitto.url), max_batch=100)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            hub.run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert wait_for(hub.connected.is_set, 10)
+    stream = StreamPublisher(mosquitto, registered.st1, payloads).start()
+    try:
+        assert wait_for(lambda: stored(db_path)[0] >= count // 5, 60)
+        assert hub.writer_pid is not None
+        os.kill(hub.writer_pid, signal.SIGKILL)
+        # The hub does not carry on without its writer: it stops, and says why.
+        thread.join(30)
+        assert not thread.is_alive()
+        assert len(errors) == 1 and isinstance(errors[0], WriterError), errors
+        assert "writer process ended unexpectedly" in str(errors[0])
+        assert stored(db_path)[0] < count, "everything was stored before the writer died"
+        # What it had not committed was not acknowledged: a new hub gets all of it.
+        with running_hub(db_path, mosquitto):
+            assert stream.done.wait(120)
+            assert wait_for(lambda: stored(db_path)[0] >= count, 90), stored(db_path)
+            time.sleep(0.5)
+            assert stored(db_path) == (count, count, count)
+    finally:
+        stream.close()
+        hub.stop()
+        thread.join(15)
+
+
+def test_the_writer_process_leaves_stopping_to_the_hub(db, registered, db_path, mosquitto):
+    # A service manager's SIGTERM often reaches every process of the service at once.
+    payloads = make_opinions(registered.st1, 50)
+    with running_hub(db_path, mosquitto) as hub:
+        stream = StreamPublisher(mosquitto, registered.st1, payloads[:1]).start()
+        try:
+            assert wait_for(lambda: stored(db_path)[0] >= 1, 30)  # the writer is up
+        finally:
+            stream.close()
+        assert hub.writer_pid is not None
+        os.kill(hub.writer_pid, signal.SIGTERM)
+        stream = StreamPublisher(mosquitto, registered.st1, payloads[1:]).start()
+        try:
+            assert wait_for(lambda: stored(db_path)[0] >= 50, 30), stored(db_path)
         finally:
             stream.close()

@@ -239,3 +239,23 @@ def test_arbitrary_bytes_are_parsed_or_refused_with_a_reason(data):
             parse(data)
         except Rejected as rejected:
             assert rejected.reason in REASONS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-05-01T20:00:00Z",
+        "2026-05-01T20:00:00.1Z",
+        "2026-05-01T20:00:00.123456Z",
+        "2026-05-01T20:00:00.123456789Z",
+        "\u0662026-05-01T20:00:00Z",
+    ],
+)
+def test_timestamps_read_in_c_and_by_hand_agree(text):
+    from protocol.timestamps import _TIMESTAMP, parse_timestamp
+
+    fields = _TIMESTAMP.match(text).groups()  # type: ignore[union-attr]
+    micro = int((fields[6] or "0")[:6].ljust(6, "0"))
+    by_hand = datetime(*(int(f) for f in fields[:6]), micro, tzinfo=UTC)  # type: ignore[misc]
+    assert parse_timestamp(text) == by_hand
+    assert parse_timestamp(text).tzinfo is UTC

@@ -134,3 +134,37 @@ def test_build_signs_what_it_makes():
 def test_bad_keys_are_refused(text):
     with pytest.raises(ValueError, match="64 lowercase hex"):
         parse_key(text)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"seq": 0},
+        {"seq": 2**63 - 1},
+        {"tapped_at": "2026-05-01T20:00:00Z"},
+        {"tapped_at": "2026-05-01T20:00:00.123456789Z"},
+        # \d in the timestamp pattern also takes other scripts' digits: written unescaped.
+        {"tapped_at": "\u0662026-05-01T20:00:00Z"},
+        {"festival": "a", "station": "0-9", "artwork": "x" * 63, "choice": "z-"},
+    ],
+)
+def test_an_opinions_own_canonical_bytes_are_the_general_ones(changes):
+    opinion = Opinion.model_validate(signed({**OPINION, **changes}, STATION_SECRET))
+    assert opinion.canonical() == canonical_bytes(opinion)
+    assert verify(opinion, STATION_SECRET)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"seq":7,"seq":8,REST}',  # a repeated key: the last one counts, as in json.loads
+        '{"seq":8,"seq":7,REST}',
+        '  {"seq":7,REST}\n',
+    ],
+)
+def test_the_quick_parse_of_an_opinion_agrees_with_the_general_one(text):
+    body = signed(OPINION, STATION_SECRET)
+    rest = json.dumps({k: v for k, v in body.items() if k != "seq"})[1:-1]
+    payload = text.replace("REST", rest).encode()
+    assert parse_opinion(payload) == Opinion.model_validate(json.loads(payload))

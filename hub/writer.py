@@ -1,0 +1,263 @@
+"""The hub's writer process: validate, verify, deduplicate and store what the hub received.
+
+Validation and SQLite cost about as much CPU per message as receiving it with paho does,
+so they run in a process of their own, beside the one that owns the MQTT connection (see
+:mod:`hub.ingest`). The hub sends chunks of received messages through a pipe, in order;
+the writer writes them in batches of up to ``max_batch``, one transaction each, and after
+each commit answers how many of the oldest outstanding messages it committed. Only then
+does the hub acknowledge them to the broker. Nothing the writer has not committed is ever
+acknowledged, so whatever becomes of either process loses nothing.
+
+Pipe traffic: the hub sends ``list[Delivery]`` chunks and finally ``None`` (stop after the
+batch in hand). The writer answers ``("committed", n, outcome)`` after each commit,
+``("log", level, text)`` for each log line (the hub logs it), and ``("stopped",)`` last.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sqlite3
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Final
+
+from sqlite_utils import Database
+
+from hub import metrics, store
+from hub.lifecycle import apply_retention
+from hub.validate import Received, RegistryView, classify
+from protocol import Rejected, parse_topic
+
+log = logging.getLogger("tapshare.hub")
+
+#: (topic, payload, received at (epoch seconds), retained, packet id, QoS, connection).
+Delivery = tuple[str, bytes, float, bool, int, int, int]
+#: How the writer opens the database: called in the writer process with the path and the
+#: ``synchronous`` setting. A module-level function, so that it can be named to a process.
+Opener = Callable[[Path, str], Database]
+
+_RETRY_MIN, _RETRY_MAX = 0.1, 5.0
+#: How long the writer waits for messages before it looks at its schedule again.
+_IDLE_SECONDS: Final = 1.0
+
+
+def open_database(path: Path | str, synchronous: str = "FULL") -> Database:
+    """The hub's connection: WAL, a busy timeout, and (by default) a sync on each commit,
+    so that what the broker is told is stored survives a power cut too."""
+    if synchronous not in ("OFF", "NORMAL", "FULL"):
+        raise ValueError("synchronous is OFF, NORMAL or FULL")
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    db = Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    return db
+
+
+@dataclass(frozen=True)
+class WriterSettings:
+    """What the writer process needs to know (sent to it when it starts)."""
+
+    db_path: Path
+    synchronous: str
+    max_batch: int
+    retention_interval: float
+    opener: Opener = open_database
+
+
+class _Stopped(Exception):
+    """The hub asked the writer to stop while it held a batch it could not write."""
+
+
+class _ToHub(logging.Handler):
+    """Hands the writer's log lines to the hub, which logs them as its own."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+            if record.exc_info:
+                text += "\n" + logging.Formatter().formatException(record.exc_info)
+            self.conn.send(("log", record.levelno, text))
+        except Exception:  # the hub is gone: the next receive ends the writer
+            pass
+
+
+def serve(conn: Connection, settings: WriterSettings) -> None:
+    """The writer process's body: write what arrives until the hub says stop or goes."""
+    # Ctrl-C reaches the whole process group, and a service manager's SIGTERM often every
+    # process of the service: the hub decides when its writer stops (or its end does).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    log.handlers[:] = [_ToHub(conn)]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    writer = _Writer(conn, settings)
+    try:
+        writer.run()
+    except (EOFError, OSError):
+        return  # the hub has gone; nothing uncommitted was acknowledged
+    conn.send(("stopped",))
+
+
+class _Writer:
+    def __init__(self, conn: Connection, settings: WriterSettings) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.inbox: deque[Delivery] = deque()
+        self.stopping = False
+        self.pending = metrics.new_counters()
+        self.parent = os.getppid()
+
+    def run(self) -> None:
+        db = self.settings.opener(self.settings.db_path, self.settings.synchronous)
+        try:
+            self._retention(db)
+            last_retention = time.monotonic()
+            while not self.stopping:
+                if not self.inbox:
+                    self._receive(_IDLE_SECONDS)
+                self._receive(0)
+                if self.inbox:
+                    size = min(len(self.inbox), self.settings.max_batch)
+                    batch = [self.inbox.popleft() for _ in range(size)]
+                    try:
+                        self._write(db, batch)
+                    except _Stopped:
+                        break
+                if time.monotonic() - last_retention >= self.settings.retention_interval:
+                    last_retention = time.monotonic()
+                    self._retention(db)
+            self._flush_pending(db)
+        finally:
+            db.close()
+
+    def _receive(self, timeout: float) -> None:
+        """Take in every chunk that arrives within ``timeout`` (0: what is there now)."""
+        while not self.stopping and self.conn.poll(timeout):
+            chunk = self.conn.recv()
+            if chunk is None:
+                self.stopping = True
+            else:
+                self.inbox.extend(chunk)
+            timeout = 0
+
+    def _retention(self, db: Database) -> None:
+        # Between batches: it never competes with ingest for the lock.
+        try:
+            for item in apply_retention(db, datetime.now(UTC)):
+                if item.taps:
+                    log.info(
+                        "retention: festival %s: removed %d taps tapped before %s",
+                        item.festival, item.taps, item.cutoff,
+                    )  # fmt: skip
+        except sqlite3.Error as exc:
+            log.error("retention failed (%s); trying again in %.0f s", exc,
+                      self.settings.retention_interval)  # fmt: skip
+
+    def _write(self, db: Database, batch: list[Delivery]) -> None:
+        counters = self.pending
+        registry = RegistryView(db)
+        now = datetime.now(UTC)
+        items = []
+        kinds: Counter[str] = Counter()
+        moments: dict[float, datetime] = {}
+        for topic, payload, at, retained, *_ in batch:
+            moment = moments.get(at)
+            if moment is None:
+                moment = moments[at] = datetime.fromtimestamp(at, UTC)
+            received = Received(topic, payload, moment, retained)
+            try:
+                item = classify(registry, received, now)
+            except Exception as exc:  # a bug must not stop the service: keep the message
+                log.exception("could not process a message on %r", topic)
+                item = store.StoreRejection(
+                    topic, "bad_value", f"could not be processed: {exc!r}", payload, moment
+                )
+            items.append(item)
+            kinds[_kind(topic)] += 1
+        for kind, n in kinds.items():
+            metrics.received(counters, kind, n)
+        metrics.observe(counters, metrics.BATCH_SIZE, metrics.BATCH_SIZE_BUCKETS, len(batch))
+        started = time.perf_counter()
+        outcome = self._commit(db, items, counters)
+        elapsed = time.perf_counter() - started
+        # The commit's own duration can only be written with the next batch.
+        self.pending = metrics.new_counters()
+        metrics.observe(
+            self.pending, metrics.COMMIT_SECONDS, metrics.COMMIT_SECONDS_BUCKETS, elapsed
+        )
+        self.conn.send(("committed", len(batch), outcome))
+
+    def _commit(
+        self, db: Database, items: list[store.StoreItem], counters: metrics.Counters
+    ) -> store.BatchOutcome:
+        delay = _RETRY_MIN
+        failures = 0
+        while True:
+            try:
+                outcome = store.write_batch(db, items, counters, metrics.outcome)
+            except sqlite3.Error as exc:
+                # Disk full, database locked for too long, ...: nothing was written and
+                # nothing acknowledged, so trying again later loses nothing. The broker
+                # sends no more than its in-flight window meanwhile.
+                failures += 1
+                self.pending[(metrics.COMMIT_FAILURES, metrics.NO_LABELS)] += 1
+                if _is_disk_full(exc):
+                    log.error(
+                        "the database's disk is full (%s): holding a batch of %d messages "
+                        "unacknowledged, the broker keeps them; free space on the disk of %s; "
+                        "retrying in %.1f s", exc, len(items), self.settings.db_path, delay,
+                    )  # fmt: skip
+                else:
+                    log.error("could not write a batch of %d (%s); retrying in %.1f s",
+                              len(items), exc, delay)  # fmt: skip
+                self._wait(delay)
+                delay = min(delay * 2, _RETRY_MAX)
+                continue
+            if failures:
+                log.warning("the batch of %d is written after %d failed attempts; resuming",
+                            len(items), failures)  # fmt: skip
+            return outcome
+
+    def _wait(self, delay: float) -> None:
+        """Wait before another attempt, taking in what arrives; raise _Stopped when the hub
+        says stop, EOFError when it has gone."""
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            self._receive(left)
+            if self.stopping:
+                raise _Stopped
+            if os.getppid() != self.parent:
+                raise EOFError("the hub has gone")
+
+    def _flush_pending(self, db: Database) -> None:
+        if not self.pending:
+            return
+        try:
+            with store.immediate(db):
+                store.add_counters(db, self.pending)
+            self.pending = metrics.new_counters()
+        except sqlite3.Error as exc:
+            log.warning("could not write the last counters: %s", exc)
+
+
+def _is_disk_full(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+
+
+def _kind(topic: str) -> str:
+    try:
+        return parse_topic(topic).kind.value
+    except Rejected:
+        return "other"
