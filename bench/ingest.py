@@ -4,9 +4,11 @@ Runs a private Mosquitto (configured as ``tapshare broker-config`` recommends) a
 one JSON object:
 
 - ``bare_rate``: messages per second a bare paho subscriber (QoS 1, counting only) takes
-  off a backlog of N opinions queued for its persistent session;
+  off a backlog of N opinions queued for its persistent session (from the broker's
+  acknowledgement of its connection to the last message);
 - ``hub_rate``: opinions per second the hub validates, verifies, stores, commits and
-  acknowledges off the same backlog (from connecting to the last commit);
+  acknowledges off the same backlog (from the broker's acknowledgement of its connection,
+  which the hub asks for once its writer process is ready, to the last commit);
 - ``ratio`` = hub_rate / bare_rate, and ``lost`` (published minus stored);
 - ``latency_ms``: p50/p99/max from publish to commit, with a separate process offering
   opinions at ``--rate`` per second for ``--seconds``.
@@ -123,7 +125,10 @@ def bare_rate(broker: Mosquitto, messages) -> float:
         if received == len(messages):
             done.set()
 
+    connected: list[float] = []
+
     def on_connect(client, userdata, flags, reason, properties):
+        connected.append(time.perf_counter())
         client.subscribe("tapshare/#", qos=1)
 
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare",
@@ -138,12 +143,12 @@ def bare_rate(broker: Mosquitto, messages) -> float:
     client.loop_stop()
     publish_all(broker, messages)
     received = 0
-    started = time.perf_counter()
+    connected.clear()
     client.connect(broker.host, broker.port)
     client.loop_start()
     if not done.wait(600):
         raise RuntimeError(f"bare subscriber got {received} of {len(messages)}")
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - connected[0]
     client.disconnect()
     client.loop_stop()
     forget_session(broker, "bench-bare")
@@ -171,9 +176,11 @@ def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int]:
             done.set()
 
     hub = Hub(db_path, url, client_id="bench-hub", on_commit=on_commit)
-    started = time.perf_counter()
     thread = threading.Thread(target=hub.run)
     thread.start()
+    if not hub.connected.wait(60):
+        raise RuntimeError("the hub did not connect")
+    started = time.perf_counter()
     done.wait(600)
     elapsed = time.perf_counter() - started
     hub.stop()

@@ -111,6 +111,7 @@ class Hub:
         self._totals: Counter[str] = Counter()
         self._client: mqtt.Client | None = None
         self._writer: multiprocessing.process.BaseProcess | None = None
+        self._writer_ready = threading.Event()
 
     @property
     def writer_pid(self) -> int | None:
@@ -190,27 +191,15 @@ class Hub:
             target=self._take_answers, args=(conn,), name="hub-answers", daemon=True
         )
         answers.start()
+        # Take no message before the writer can store it (it has opened the database).
+        while not self._writer_ready.wait(0.1) and not self._stopping.is_set():
+            if not process.is_alive():
+                self._writer_gone()
         try:
-            client = make_client(
-                self.broker_url, self.client_id, persistent=True, ca_file=self.ca_file,
-                manual_ack=True,
-            )  # fmt: skip
-            self._client = client
-            client.on_connect = self._on_connect
-            client.on_disconnect = self._on_disconnect
-            client.on_message = self._on_message
-            client.on_subscribe = self._on_subscribe
-            client.connect_async(self.broker_url.host, self.broker_url.port, keepalive=30)
-            client.loop_start()
-            log.info(
-                "hub started: database %s, broker %s", self.db_path, self.broker_url.redacted()
-            )
-            try:
-                self._forward(conn)
-            finally:
+            if self._stopping.is_set():
                 self._stop_writer(conn, process, answers)
-                client.disconnect()
-                client.loop_stop()
+            else:
+                self._serve(conn, process, answers)
         finally:
             if process.is_alive():
                 process.kill()
@@ -221,6 +210,32 @@ class Hub:
         if self._writer_error is not None:
             raise WriterError(self._writer_error)
         log.info("hub stopped: %s", self._summary())
+
+    def _serve(
+        self,
+        conn: Connection,
+        process: multiprocessing.process.BaseProcess,
+        answers: threading.Thread,
+    ) -> None:
+        """Connect to the broker and forward what arrives until stopped."""
+        client = make_client(
+            self.broker_url, self.client_id, persistent=True, ca_file=self.ca_file,
+            manual_ack=True,
+        )  # fmt: skip
+        self._client = client
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        client.connect_async(self.broker_url.host, self.broker_url.port, keepalive=30)
+        client.loop_start()
+        log.info("hub started: database %s, broker %s", self.db_path, self.broker_url.redacted())
+        try:
+            self._forward(conn)
+        finally:
+            self._stop_writer(conn, process, answers)
+            client.disconnect()
+            client.loop_stop()
 
     def stop(self) -> None:
         """Ask :meth:`run` to return after the batch in hand (safe from any thread and from
@@ -278,6 +293,8 @@ class Hub:
                 return
             if answer[0] == "committed":
                 self._committed(answer[1], answer[2])
+            elif answer[0] == "ready":
+                self._writer_ready.set()
             elif answer[0] == "log":
                 log.log(answer[1], "%s", answer[2])
             elif answer[0] == "stopped":

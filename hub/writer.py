@@ -9,7 +9,8 @@ does the hub acknowledge them to the broker. Nothing the writer has not committe
 acknowledged, so whatever becomes of either process loses nothing.
 
 Pipe traffic: the hub sends ``list[Delivery]`` chunks and finally ``None`` (stop after the
-batch in hand). The writer answers ``("committed", n, outcome)`` after each commit,
+batch in hand). The writer answers ``("ready",)`` once it has opened the database (the hub
+connects to the broker only then), ``("committed", n, outcome)`` after each commit,
 ``("log", level, text)`` for each log line (the hub logs it), and ``("stopped",)`` last.
 """
 
@@ -120,6 +121,7 @@ class _Writer:
 
     def run(self) -> None:
         db = self.settings.opener(self.settings.db_path, self.settings.synchronous)
+        self.conn.send(("ready",))
         try:
             self._retention(db)
             last_retention = time.monotonic()
