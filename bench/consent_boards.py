@@ -3,7 +3,8 @@
 Builds a hub database in a temporary folder (festivals, artworks, taps written through the
 hub's store), gives every festival a policy, then times ``consent.boards.build_board`` for a
 festival's own screen, another festival's screen (network, artwork level), the public board
-(festival level) and a board with a 15-minute delay (recomputed from the stored taps).
+(festival level) and a board with a 15-minute delay (read from the hub's delayed views,
+which the first read builds from the stored taps).
 Prints one JSON object.
 
     .venv/bin/python bench/consent_boards.py [--taps 100000] [--festivals 5] [--artworks 100]

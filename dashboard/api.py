@@ -46,16 +46,21 @@ def streams() -> BoardStreams:
 
 def display_board(board_id: str) -> CachedBoard:
     """An audience board (``public`` or a festival's screens), through the board cache."""
-    cache: BoardCache = current_app.extensions["tapshare_board_cache"]
-    db = get_db()
-    return cache.get(
-        board_id, lambda: data.board(db, data.viewer_for(board_id)).model_dump(mode="json")
+    # The request's connection is opened only when the board is computed.
+    return _board_cache().get(
+        board_id, lambda: data.board(get_db(), data.viewer_for(board_id)).model_dump(mode="json")
     )
+
+
+def _board_cache() -> BoardCache:
+    found: BoardCache = current_app.extensions["tapshare_board_cache"]
+    return found
 
 
 def checked_board_id(board_id: str) -> str:
     """``public`` or a registered festival; raises ``UnknownFestival`` otherwise."""
-    if board_id != data.PUBLIC:
+    # Festivals are never removed: a board computed once is of a registered festival.
+    if board_id != data.PUBLIC and not _board_cache().has(board_id):
         data.festival(get_db(), board_id)
     return board_id
 

@@ -100,6 +100,10 @@ class BoardCache:
         finally:
             lock.release()
 
+    def has(self, board_id: str) -> bool:
+        """Whether a board with this id was computed (fresh or not)."""
+        return board_id in self._entries
+
     def close(self) -> None:
         """Close the watching connection."""
         with self._watch_lock:

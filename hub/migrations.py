@@ -222,3 +222,30 @@ _LIFECYCLE = [
 def lifecycle(db: Database) -> None:
     """Per-festival retention of taps, and site brokers' bridge accounts."""
     _run(db, _LIFECYCLE)
+
+
+_TAP_REVISIONS = [
+    # Delayed views (hub.delayed) apply new taps as they come; removing or changing stored
+    # taps bumps the festival's revision instead, in the same transaction, so that every
+    # process drops its views of that festival, whoever removed them (erasure, retention).
+    """CREATE TABLE tap_revisions (
+        festival TEXT PRIMARY KEY,
+        revision INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TRIGGER taps_delete AFTER DELETE ON taps BEGIN
+        INSERT INTO tap_revisions (festival, revision) VALUES (OLD.festival, 1)
+            ON CONFLICT (festival) DO UPDATE SET revision = revision + 1;
+    END""",
+    """CREATE TRIGGER taps_update AFTER UPDATE ON taps BEGIN
+        INSERT INTO tap_revisions (festival, revision) VALUES (OLD.festival, 1)
+            ON CONFLICT (festival) DO UPDATE SET revision = revision + 1;
+        INSERT INTO tap_revisions (festival, revision) VALUES (NEW.festival, 1)
+            ON CONFLICT (festival) DO UPDATE SET revision = revision + 1;
+    END""",
+]
+
+
+@MIGRATIONS(name="0006_tap_revisions")
+def tap_revisions(db: Database) -> None:
+    """A per-festival revision that every removal or change of a stored tap bumps."""
+    _run(db, _TAP_REVISIONS)

@@ -2,8 +2,9 @@
 
 :class:`HubOpinions` is the only reader of opinion counts. Without a delay it reads the
 counts that ingest keeps up to date as taps arrive, so a read costs in proportion to the
-festival's artworks; with a delay it recomputes each visitor's latest tap at that instant
-from the stored taps.
+festival's artworks; with a delay it reads a view of each visitor's latest tap at that
+instant that :mod:`hub.delayed` moves on with the taps stored and tapped since its last
+read, so a read costs in proportion to the artworks and those taps.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from consent.sources import Cell, FestivalInfo, OpinionSource
-from hub import store
+from hub import counts, delayed, store
 
 
 class HubOpinions(OpinionSource):
@@ -42,28 +43,33 @@ class HubOpinions(OpinionSource):
         """One cell per artwork with at least one current opinion, ordered by artwork;
         every choice of the festival is in ``counts``, zeros included."""
         if as_of is None:
-            rows = store.current_artwork_counts(self.db, festival_id)
+            rows = counts.current_artwork_counts(self.db, festival_id)
         else:
-            rows = store.artwork_counts_as_of(self.db, festival_id, as_of)
+            rows = delayed.counts_as_of(self.db, festival_id, as_of).artwork_counts
+        return self._cells(festival_id, rows)
+
+    def _cells(self, festival_id: str, rows: Sequence[tuple[str, str, int]]) -> list[Cell]:
         choices = self._choices(festival_id)
         by_artwork: dict[str, dict[str, int]] = {}
         for artwork, choice, n in rows:
             by_artwork.setdefault(artwork, dict.fromkeys(choices, 0))[choice] = n
         # In an artwork cell every visitor has exactly one current opinion.
         return [
-            Cell(artwork=artwork, visitors=sum(counts.values()), counts=counts)
-            for artwork, counts in sorted(by_artwork.items())
+            Cell(artwork=artwork, visitors=sum(tally.values()), counts=tally)
+            for artwork, tally in sorted(by_artwork.items())
         ]
 
     def festival_cell(self, festival_id: str, as_of: datetime | None) -> Cell:
         """The whole festival: a visitor counts once in ``visitors`` and once per artwork
         in ``counts``."""
-        counts = dict.fromkeys(self._choices(festival_id), 0)
-        for cell in self.artwork_cells(festival_id, as_of):
-            for choice, n in cell.counts.items():
-                counts[choice] = counts.get(choice, 0) + n
         if as_of is None:
-            visitors = store.current_festival_visitors(self.db, festival_id)
+            rows = counts.current_artwork_counts(self.db, festival_id)
+            visitors = counts.current_festival_visitors(self.db, festival_id)
         else:
-            visitors = store.festival_visitors_as_of(self.db, festival_id, as_of)
-        return Cell(artwork=None, visitors=visitors, counts=counts)
+            # Counts and visitors of one snapshot.
+            found = delayed.counts_as_of(self.db, festival_id, as_of)
+            rows, visitors = found.artwork_counts, found.visitors
+        totals = dict.fromkeys(self._choices(festival_id), 0)
+        for _, choice, n in rows:
+            totals[choice] = totals.get(choice, 0) + n
+        return Cell(artwork=None, visitors=visitors, counts=totals)

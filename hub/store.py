@@ -1,9 +1,9 @@
-"""Every SQL statement of the hub, in one place.
+"""Every SQL statement of the hub, in one place, but for the reads of opinion counts
+(:mod:`hub.counts`, used by :mod:`hub.opinions` only).
 
 Functions take a sqlite-utils ``Database`` (see :func:`tapshare.database.connect`). Writes
 of the ingest service go through :func:`write_batch`, one transaction per batch; the
-registry's writes are single short transactions. Opinion counts are read only by
-:mod:`hub.opinions`.
+registry's writes are single short transactions.
 """
 
 from __future__ import annotations
@@ -608,52 +608,3 @@ def list_erasures(db: Database, festival_id: str) -> list[dict[str, Any]]:
         {"station": r[0], "requested_at": r[1], "erased_at": r[2], "taps_deleted": r[3]}
         for r in rows
     ]
-
-
-# -- opinion counts (read by hub.opinions only) ---------------------------------------------
-
-
-def current_artwork_counts(db: Database, festival_id: str) -> list[tuple[str, str, int]]:
-    """(artwork, choice, n) of the festival's current opinions, n > 0, by artwork."""
-    rows = db.conn.execute(
-        "SELECT artwork, choice, n FROM opinion_counts WHERE festival = ? AND n > 0 "
-        "ORDER BY artwork, choice",
-        (festival_id,),
-    )
-    return [(row[0], row[1], int(row[2])) for row in rows]
-
-
-def current_festival_visitors(db: Database, festival_id: str) -> int:
-    """How many distinct visitors have at least one current opinion in the festival."""
-    row = db.conn.execute(
-        "SELECT visitors FROM festival_totals WHERE festival = ?", (festival_id,)
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-_LATEST_AS_OF = (
-    "SELECT artwork, visitor, choice, row_number() OVER ("
-    "PARTITION BY visitor, artwork ORDER BY tapped_us DESC, seq DESC, id DESC) AS r "
-    "FROM taps WHERE festival = ? AND tapped_us <= ?"
-)
-
-
-def artwork_counts_as_of(
-    db: Database, festival_id: str, as_of: datetime
-) -> list[tuple[str, str, int]]:
-    """(artwork, choice, n) of the opinions current at ``as_of``, from the stored taps."""
-    rows = db.conn.execute(
-        f"SELECT artwork, choice, count(*) FROM ({_LATEST_AS_OF}) WHERE r = 1 "
-        "GROUP BY artwork, choice ORDER BY artwork, choice",
-        (festival_id, micros(as_of)),
-    )
-    return [(row[0], row[1], int(row[2])) for row in rows]
-
-
-def festival_visitors_as_of(db: Database, festival_id: str, as_of: datetime) -> int:
-    """How many distinct visitors had a tap at or before ``as_of`` in the festival."""
-    row = db.conn.execute(
-        "SELECT count(DISTINCT visitor) FROM taps WHERE festival = ? AND tapped_us <= ?",
-        (festival_id, micros(as_of)),
-    ).fetchone()
-    return int(row[0])

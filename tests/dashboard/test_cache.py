@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dashboard.database
 from dashboard.cache import BoardCache
 from tapshare.database import connect
 
@@ -32,3 +33,18 @@ def test_a_zero_max_age_never_keeps_a_board(dash_db):
     cache.get("strp", lambda: {"n": computed.append(1) or len(computed)})
     cache.get("strp", lambda: {"n": computed.append(1) or len(computed)})
     assert len(computed) == 2
+
+
+def test_a_kept_board_is_served_without_a_connection_and_unknown_ids_still_fail(
+    client, monkeypatch
+):
+    assert client.get("/api/v1/boards/strp").status_code == 200
+    opened = []
+    real = dashboard.database.connect
+    monkeypatch.setattr(
+        dashboard.database, "connect", lambda *a, **k: opened.append(1) or real(*a, **k)
+    )
+    again = client.get("/api/v1/boards/strp")
+    assert again.status_code == 200 and opened == []
+    assert client.get("/api/v1/boards/nope").status_code == 404
+    assert opened == [1]
