@@ -413,8 +413,7 @@ def main() -> None:
     parser.add_argument(
         "--stream-boards",
         default="public",
-        help="comma-separated boards the streams watch (festival boards with delayed "
-        "sections cost one delayed count per update)",
+        help="comma-separated boards the streams watch: public or festival ids",
     )
     args = parser.parse_args()
 

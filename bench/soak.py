@@ -124,7 +124,7 @@ def start_mosquitto(data: Path, port: int) -> tuple[Mosquitto, BrokerURL]:
         port=port,
         password_file=written.password_file,
         acl_file=written.acl_file,
-        extra_config=["max_inflight_messages 1000", "max_queued_messages 0"],
+        extra_config=["max_inflight_messages 10000", "max_queued_messages 0"],
     )
     broker.start()
     assert written.hub_password is not None
