@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import click
 from sqlite_utils import Database
@@ -16,6 +17,7 @@ from protocol.broker import BrokerURL, parse_broker_url
 from tapshare import __version__
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class CommandError(click.ClickException):
@@ -36,6 +38,11 @@ class Settings:
     db: Path
     broker: BrokerURL
     broker_given: bool
+    public_url: str = DEFAULT_PUBLIC_URL
+
+    def address(self, path: str) -> str:
+        """An address of the dashboard as visitors and screens reach it (``--public-url``)."""
+        return self.public_url + "/" + path.lstrip("/")
 
 
 @contextmanager
@@ -89,6 +96,20 @@ def _broker(ctx: click.Context, param: click.Parameter, value: str | None) -> Br
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
+def _public_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    url = (value or DEFAULT_PUBLIC_URL).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(
+            f"must be an http:// or https:// address with a host, not {value!r}",
+            ctx=ctx,
+            param=param,
+        )
+    if parts.query or parts.fragment:
+        raise click.BadParameter("must have no query or fragment", ctx=ctx, param=param)
+    return url
+
+
 @click.group(cls=TapshareGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -106,14 +127,22 @@ def _broker(ctx: click.Context, param: click.Parameter, value: str | None) -> Br
     help=f"MQTT broker, mqtt://[user:pass@]host[:port] or mqtts://… "
     f"(env TAPSHARE_BROKER; default {DEFAULT_BROKER}).",
 )
+@click.option(
+    "--public-url",
+    callback=_public_url,
+    envvar="TAPSHARE_PUBLIC_URL",
+    metavar="URL",
+    help="The dashboard's address as visitors and screens reach it, used in every address "
+    f"a command prints (env TAPSHARE_PUBLIC_URL; default {DEFAULT_PUBLIC_URL}).",
+)
 @click.version_option(__version__, "--version", prog_name="tapshare")
 @click.pass_context
-def cli(ctx: click.Context, db: Path, broker: BrokerURL) -> None:
+def cli(ctx: click.Context, db: Path, broker: BrokerURL, public_url: str) -> None:
     """tapshare: visitors tap to share opinions on artworks; each festival decides
     precisely and revocably who may see its visitors' opinions."""
     source = ctx.get_parameter_source("broker")
     given = source is not None and source.name != "DEFAULT"
-    ctx.obj = Settings(db=db, broker=broker, broker_given=given)
+    ctx.obj = Settings(db=db, broker=broker, broker_given=given, public_url=public_url)
 
 
 def main() -> None:
