@@ -65,6 +65,13 @@ class PolicyStore:
         )
         return _version(row) if row else _empty(festival)
 
+    def current_versions(self) -> dict[str, int]:
+        """Each festival with a saved policy, and the number of its current version."""
+        rows = self._rows(
+            f"SELECT festival, MAX(version) AS version FROM {VERSIONS} GROUP BY festival", []
+        )
+        return {row["festival"]: int(row["version"]) for row in rows}
+
     def version(self, festival: str, number: int) -> PolicyVersion:
         """One version of the festival's policy. Raises LookupError if there is no such one."""
         if number == 0:

@@ -7,11 +7,15 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from dashboard.access import ScreenKeyChecks
 from dashboard.accounts import SESSION_LIFETIME, secret_key
 from dashboard.cache import BoardCache
 from dashboard.database import close_db, connect
 from dashboard.metrics import Metrics
 from dashboard.streams import BoardStreams
+
+#: Open event streams one client may hold (a venue's screens may share one address).
+DEFAULT_STREAMS_PER_CLIENT = 50
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
@@ -22,6 +26,9 @@ CONTENT_SECURITY_POLICY = (
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.blueprint == "boards" or request.path.startswith("/api/v1/boards/"):
+        # A screen's address carries its key: no link on a board may pass it on.
+        response.headers["Referrer-Policy"] = "no-referrer"
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.blueprint == "organiser":
         # Organiser pages hold other festivals' figures and tokens: never cache them.
@@ -36,6 +43,7 @@ def create_app(
     refresh_interval: float = 5.0,
     heartbeat_interval: float = 15.0,
     max_streams: int = 1000,
+    max_streams_per_client: int = DEFAULT_STREAMS_PER_CLIENT,
     board_cache_seconds: float = 1.0,
     secure_cookies: bool = False,
     start_streams: bool = True,
@@ -46,7 +54,8 @@ def create_app(
     ``poll_interval`` is how often (seconds) the stream thread asks SQLite whether anything
     was committed; ``refresh_interval`` how often open boards are recomputed anyway, for
     delays and validity windows that move with the clock; ``max_streams`` caps open event
-    streams (each holds a server thread); ``board_cache_seconds`` how long an audience
+    streams (each holds a server thread), ``max_streams_per_client`` those of one client
+    (an address, an IPv6 /64); ``board_cache_seconds`` how long an audience
     board may be served again while nothing is committed (0: never). ``secure_cookies``
     marks cookies HTTPS-only, for a dashboard served behind TLS.
     """
@@ -74,13 +83,16 @@ def create_app(
     app.after_request(_security_headers)
 
     app.extensions["tapshare_metrics"] = Metrics()
-    app.extensions["tapshare_board_cache"] = BoardCache(db_path, board_cache_seconds)
+    board_cache = BoardCache(db_path, board_cache_seconds)
+    app.extensions["tapshare_board_cache"] = board_cache
+    app.extensions["tapshare_screen_keys"] = ScreenKeyChecks(board_cache.generation)
     streams = BoardStreams(
         app,
         poll_interval=poll_interval,
         refresh_interval=refresh_interval,
         heartbeat_interval=heartbeat_interval,
         max_streams=max_streams,
+        max_streams_per_client=max_streams_per_client,
     )
     app.extensions["tapshare_streams"] = streams
 

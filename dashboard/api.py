@@ -1,4 +1,4 @@
-"""The JSON API of SPEC §7 under ``/api/v1``, its OpenAPI document, and ``/metrics``."""
+"""The JSON API under ``/api/v1`` (docs/api.md), its OpenAPI document, and ``/metrics``."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, Field
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from dashboard import data
+from dashboard.access import board_access
 from dashboard.cache import BoardCache, CachedBoard
+from dashboard.clients import client_key
 from dashboard.database import get_db
 from dashboard.errors import error_response
 from dashboard.metrics import Metrics, exposition
-from dashboard.streams import BoardStreams, TooManyStreams
+from dashboard.streams import BoardStreams, TooManyStreams, TooManyStreamsFromClient
 
 blueprint = Blueprint("api", __name__)
 
@@ -66,21 +68,30 @@ def checked_board_id(board_id: str) -> str:
 
 
 def stream_response(board_id: str, fmt: str) -> Response:
-    """An open event stream of a board (``fmt`` ``json`` or ``html``)."""
+    """An open event stream of a board (``fmt`` ``json`` or ``html``), for those allowed
+    to see it (see :func:`dashboard.access.board_access`)."""
+    access = board_access(checked_board_id(board_id))
+    client = client_key(request.remote_addr)
     try:
-        state = streams().subscribe(board_id, fmt, get_db())
+        state = streams().subscribe(board_id, fmt, get_db(), client)
+    except TooManyStreamsFromClient as exc:
+        return _retry_later(TooManyRequests(str(exc)), 30)
     except TooManyStreams as exc:
-        error = ServiceUnavailable(str(exc))
-        response = error_response(error)
-        response.headers["Retry-After"] = "10"
-        return response
+        return _retry_later(ServiceUnavailable(str(exc)), 10)
     metrics().board_request("stream")
     # waitress tells whether the client has gone while the stream waits for news.
     disconnected = request.environ.get("waitress.client_disconnected")
-    response = Response(streams().events(state, fmt, disconnected), mimetype="text/event-stream")
+    watch = streams().events(state, fmt, client, disconnected, access)
+    response = Response(watch, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     # Reverse proxies (nginx) must pass events on at once rather than buffer them.
     response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _retry_later(error: ServiceUnavailable | TooManyRequests, seconds: int) -> Response:
+    response = error_response(error)
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 
@@ -99,7 +110,7 @@ def festivals() -> Response:
 @blueprint.get("/api/v1/boards/<board_id>")
 def board(board_id: str) -> Response:
     """The board of a festival's screens (viewer ``festival:ID``) or the public board."""
-    checked_board_id(board_id)
+    board_access(checked_board_id(board_id))
     metrics().board_request("api")
     return Response(display_board(board_id).json, mimetype="application/json")
 
@@ -107,7 +118,7 @@ def board(board_id: str) -> Response:
 @blueprint.get("/api/v1/boards/<board_id>/stream")
 def board_stream(board_id: str) -> Response:
     """The same board as server-sent events: one event now and one on each change."""
-    return stream_response(checked_board_id(board_id), "json")
+    return stream_response(board_id, "json")
 
 
 @blueprint.get("/api/v1/openapi.json")

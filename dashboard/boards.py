@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 
 from dashboard import data
+from dashboard.access import board_access
 from dashboard.api import checked_board_id, display_board, metrics, stream_response
 from dashboard.database import get_db
 from dashboard.streams import section_titles
@@ -21,7 +22,7 @@ def index() -> str:
 @blueprint.get("/boards/<board_id>")
 def board(board_id: str) -> str:
     """A live board, rendered on the server so that it shows without JavaScript."""
-    checked_board_id(board_id)
+    board_access(checked_board_id(board_id))
     db = get_db()
     metrics().board_request("page")
     body = display_board(board_id).body
@@ -42,7 +43,7 @@ def board(board_id: str) -> str:
 @blueprint.get("/boards/<board_id>/events")
 def board_events(board_id: str) -> Response:
     """The board page's live updates: each event is the board's new HTML."""
-    return stream_response(checked_board_id(board_id), "html")
+    return stream_response(board_id, "html")
 
 
 @blueprint.get("/festivals/<festival_id>")

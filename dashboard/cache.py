@@ -97,6 +97,10 @@ class BoardCache:
         finally:
             probe.lock.release()
 
+    def generation(self) -> int:
+        """A number that changes after every commit to the database by anyone."""
+        return self._data_version()
+
     def _lock_for(self, board_id: str) -> threading.Lock:
         with self._locks_lock:
             return self._locks.setdefault(board_id, threading.Lock())

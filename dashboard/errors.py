@@ -7,9 +7,11 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from pydantic import BaseModel, Field
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, Unauthorized
 
-from dashboard.data import UnknownFestival
+from dashboard.access import ScreenKeyNeeded
+from dashboard.data import UnknownFestival, festival
+from dashboard.database import get_db
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,20 @@ def register(app: Flask) -> None:
     @app.errorhandler(UnknownFestival)
     def unknown_festival(error: UnknownFestival) -> Response:
         return error_response(NotFound(), f"unknown festival: {error.festival_id}")
+
+    @app.errorhandler(ScreenKeyNeeded)
+    def screen_key_needed(error: ScreenKeyNeeded) -> Response:
+        if request.path.startswith("/api/"):
+            response = error_response(Unauthorized(), error.message)
+        else:
+            page = render_template(
+                "screen_key.html",
+                festival=festival(get_db(), error.festival_id),
+                message=error.message,
+            )
+            response = Response(page, status=401, mimetype="text/html")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tapshare boards"'
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

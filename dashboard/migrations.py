@@ -1,4 +1,5 @@
-"""Schema migrations of the dashboard's tables (organiser accounts, login attempts)."""
+"""Schema migrations of the dashboard's tables (organiser accounts, login attempts,
+screen keys)."""
 
 from sqlite_utils import Database, Migrations
 
@@ -50,3 +51,20 @@ def create_login_failures(db: Database) -> None:
 def create_settings(db: Database) -> None:
     """Settings the dashboard keeps for itself, such as the key that signs its cookies."""
     db.table("dashboard_settings").create({"name": str, "value": str}, pk="name")
+
+
+@MIGRATIONS()
+def create_screen_keys(db: Database) -> None:
+    """Keys of a festival's screens; only a hash of each key is kept."""
+    db.table("dashboard_screen_keys").create(
+        {
+            "key_hash": str,
+            "festival": str,
+            "name": str,
+            "created_at": str,
+            "last_used_at": str,
+        },
+        pk="key_hash",
+        not_null={"festival", "name", "created_at"},
+    )
+    db.table("dashboard_screen_keys").create_index(["festival", "name"], unique=True)

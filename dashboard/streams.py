@@ -1,17 +1,21 @@
 """Live boards over server-sent events, cheaply.
 
 One background thread asks SQLite a few times a second whether anything was committed
-(``PRAGMA data_version`` changes when another connection commits). Only then, and every
-few seconds anyway (delays and validity windows move with the clock), it recomputes each
-board that somebody is watching — once per board, however many people watch it — and wakes
-the watchers only when the board really changed. Each open stream waits on a condition
-variable; slow clients skip intermediate versions and always get the latest board. Streams
-that open together wait for one computation of their board, and the same thread ends the
-streams whose clients have left, so that their slots free at once.
+(``PRAGMA data_version`` changes when another connection commits). Only then, at the next
+moment a rule's validity window opens or closes, and every few seconds anyway (delays move
+with the clock), it recomputes each board that somebody is watching — once per board,
+however many people watch it — and wakes the watchers only when the board really changed.
+Each open stream waits on a condition variable; slow clients skip intermediate versions and
+always get the latest board. Streams that open together wait for one computation of their
+board, and the same thread ends the streams whose clients have left, so that their slots
+free at once, and, after each commit, the streams whose screen key was revoked or whose
+organiser logged out. One client (an address, or an IPv6 /64) may hold only so many
+streams, so that it cannot take every slot.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import logging
@@ -20,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import render_template
@@ -27,6 +32,7 @@ from sqlite_utils import Database
 
 from dashboard import data
 from dashboard.database import connect
+from dashboard.screens import Access, still_valid
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -39,6 +45,10 @@ FORMATS = ("json", "html")
 
 class TooManyStreams(RuntimeError):
     """Every stream slot is taken; the client should retry later."""
+
+
+class TooManyStreamsFromClient(TooManyStreams):
+    """This client holds as many streams as one client may."""
 
 
 def sse_event(payload: str, *, event: str | None = None, event_id: int | None = None) -> str:
@@ -125,8 +135,11 @@ class Watch:
         events: Callable[[Watch], Iterator[bytes]],
         on_close: Callable[[], None],
         disconnected: Callable[[], bool] | None = None,
+        access: Access | None = None,
     ) -> None:
         self.disconnected = disconnected
+        # What let the stream open; it ends when that is revoked.
+        self.access = access
         self.gone = False
         self._on_close: Callable[[], None] | None = on_close
         self._events = events(self)
@@ -158,14 +171,18 @@ class BoardStreams:
         refresh_interval: float,
         heartbeat_interval: float,
         max_streams: int,
+        max_streams_per_client: int,
     ) -> None:
         self.app = app
         self.poll_interval = poll_interval
         self.refresh_interval = refresh_interval
         self.heartbeat_interval = heartbeat_interval
         self.max_streams = max_streams
+        self.max_streams_per_client = max_streams_per_client
         self._lock = threading.Lock()
         self._boards: dict[str, BoardState] = {}
+        self._clients: Counter[str] = Counter()
+        self._boundaries = ValidityBoundaries()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -219,12 +236,20 @@ class BoardStreams:
                 state.payloads = {**_events(payloads, state.version), **state.payloads}
                 state.changed.notify_all()
 
-    def subscribe(self, board_id: str, fmt: str, db: Database) -> BoardState:
-        """Watch a board in format ``fmt``; raises :class:`TooManyStreams` when every slot
-        is taken."""
+    def subscribe(self, board_id: str, fmt: str, db: Database, client: str) -> BoardState:
+        """Watch a board in format ``fmt`` for ``client`` (see
+        :func:`dashboard.clients.client_key`); raises :class:`TooManyStreams` when every
+        slot is taken and :class:`TooManyStreamsFromClient` when this client holds its
+        share. The slot is held until the stream from :meth:`events` is closed."""
         with self._lock:
             if sum(s.watchers for s in self._boards.values()) >= self.max_streams:
                 raise TooManyStreams(f"{self.max_streams} streams are open already")
+            if self._clients[client] >= self.max_streams_per_client:
+                raise TooManyStreamsFromClient(
+                    f"this client has {self.max_streams_per_client} streams open already, "
+                    "as many as one client may"
+                )
+            self._clients[client] += 1
             state = self._boards.setdefault(board_id, BoardState(board_id))
             state.formats[fmt] += 1
             ready = fmt in state.payloads
@@ -232,25 +257,34 @@ class BoardStreams:
             self._refresh(state, db, missing=fmt)
         return state
 
-    def _unsubscribe(self, state: BoardState, fmt: str) -> None:
+    def _unsubscribe(self, state: BoardState, fmt: str, client: str) -> None:
         with self._lock:
             state.formats[fmt] -= 1
+            self._clients[client] -= 1
+            if self._clients[client] <= 0:
+                del self._clients[client]
 
     def events(
-        self, state: BoardState, fmt: str, disconnected: Callable[[], bool] | None = None
+        self,
+        state: BoardState,
+        fmt: str,
+        client: str,
+        disconnected: Callable[[], bool] | None = None,
+        access: Access | None = None,
     ) -> Watch:
-        """The event stream of one watcher: the board now, then each change, with comments
-        in between so that proxies and the server keep the connection open.
-        ``disconnected`` tells whether the client has gone (see :class:`Watch`)."""
+        """The event stream of one watcher subscribed as ``client``: the board now, then
+        each change, with comments in between so that proxies and the server keep the
+        connection open. ``disconnected`` tells whether the client has gone (see
+        :class:`Watch`); the stream ends when ``access`` is no longer valid."""
         watch: Watch
 
         def close() -> None:
             with state.changed:
                 state.watches.discard(watch)
-            self._unsubscribe(state, fmt)
+            self._unsubscribe(state, fmt, client)
 
-        watch = Watch(functools.partial(self._events, state, fmt), close, disconnected)
-        if disconnected is not None:
+        watch = Watch(functools.partial(self._events, state, fmt), close, disconnected, access)
+        if disconnected is not None or access is not None:
             with state.changed:
                 state.watches.add(watch)
         return watch
@@ -288,30 +322,47 @@ class BoardStreams:
 
     def _sweep(self) -> None:
         """End the streams whose clients have gone, so that their slots free at once."""
+        self._end(lambda w: bool(w.disconnected and w.disconnected()))
+
+    def _end(self, ending: Callable[[Watch], bool]) -> None:
         for state in self._watched():
             with state.changed:
-                gone = [
-                    w for w in state.watches if not w.gone and w.disconnected and w.disconnected()
-                ]
+                gone = [w for w in state.watches if not w.gone and ending(w)]
                 for watch in gone:
                     watch.gone = True
                 if gone:
                     state.changed.notify_all()
 
+    def _end_revoked(self, db: Database) -> None:
+        """End the streams whose screen key was revoked or whose organiser's session ended."""
+        held: set[Access] = set()
+        for state in self._watched():
+            with state.changed:
+                held.update(w.access for w in state.watches if w.access is not None)
+        if not held:
+            return
+        valid = still_valid(db, held)
+        if len(valid) < len(held):
+            self._end(lambda w: w.access is not None and w.access not in valid)
+
     def _run(self) -> None:
         db: Database | None = None
         last_version = None
         next_refresh = 0.0
+        next_boundary = NEVER
         while not self._stopping.wait(self.poll_interval):
             try:
                 self._sweep()
                 if db is None:
                     db = connect(self.app.config["TAPSHARE_DB"])
                 version = db.execute("PRAGMA data_version").fetchone()[0]
-                clock = time.monotonic()
-                if version == last_version and clock < next_refresh:
+                clock, wall = time.monotonic(), data.now()
+                if version == last_version and clock < next_refresh and wall < next_boundary:
                     continue
+                if version != last_version:
+                    self._end_revoked(db)
                 last_version, next_refresh = version, clock + self.refresh_interval
+                next_boundary = self._boundaries.after(db, wall)
                 for state in self._watched():
                     self._refresh(state, db)
             except Exception:  # a locked or vanished database must not end live boards
@@ -321,3 +372,30 @@ class BoardStreams:
                 db = None
         if db is not None:
             db.close()
+
+
+NEVER = datetime.max.replace(tzinfo=data.now().tzinfo)
+
+
+class ValidityBoundaries:
+    """The moments at which a display rule of a festival's current policy starts or stops
+    applying (``valid_from``, ``valid_until``): open boards are recomputed then, not only
+    at the next commit or periodic refresh."""
+
+    def __init__(self) -> None:
+        self._versions: dict[str, int] | None = None
+        self._moments: list[datetime] = []
+
+    def after(self, db: Database, now: datetime) -> datetime:
+        """The first boundary later than ``now`` (:data:`NEVER` when there is none)."""
+        store = data.policy_store(db)
+        versions = store.current_versions()
+        if versions != self._versions:
+            moments: set[datetime] = set()
+            for festival in versions:
+                for rule in store.current(festival).policy.rules:
+                    if rule.action == "display":
+                        moments.update(m for m in (rule.valid_from, rule.valid_until) if m)
+            self._versions, self._moments = versions, sorted(moments)
+        found = bisect.bisect_right(self._moments, now)
+        return self._moments[found] if found < len(self._moments) else NEVER

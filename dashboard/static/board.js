@@ -1,12 +1,16 @@
 // Live board: replace the board with each server-sent update; reconnect after errors,
 // including a server restart (EventSource retries by itself; when it gives up, we start a
-// new one).
+// new one). A screen opened with ?key=KEY passes its key on to the stream.
 (function () {
   "use strict";
   var root = document.getElementById("board");
   var status = document.getElementById("live-status");
   if (!root || !window.EventSource) { return; }
   var url = root.getAttribute("data-events");
+  var key = new URLSearchParams(window.location.search).get("key");
+  if (key) {
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "key=" + encodeURIComponent(key);
+  }
   var source = null;
 
   function show(text, state) {

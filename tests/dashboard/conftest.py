@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from dashboard import create_app
 from dashboard.accounts import add_organiser
+from dashboard.screens import add_screen, revoke_screen
 from hub import registry
 from tapshare.database import connect, migrate
 
@@ -38,6 +39,25 @@ def dash_db(db_path: Path) -> Path:
     add_organiser(db, "ddw", OTHER, PASSWORD)
     db.close()
     return db_path
+
+
+@pytest.fixture
+def screen_keys(dash_db: Path) -> dict[str, str]:
+    """A screen key ("foyer") of each festival by festival id, and under "revoked" a key
+    of strp that has been revoked."""
+    db = connect(dash_db)
+    keys = {festival: add_screen(db, festival, "foyer") for festival in ("strp", "ddw", "glow")}
+    keys["revoked"] = add_screen(db, "strp", "lost")
+    revoke_screen(db, "strp", "lost")
+    db.close()
+    return keys
+
+
+def keyed(path: str, keys: dict[str, str]) -> str:
+    """``path`` of a festival's board with that festival's screen key (the public board's
+    path as it is)."""
+    festival = path.removeprefix("/api/v1").removeprefix("/boards/").split("/")[0]
+    return path if festival == "public" else f"{path}?key={keys[festival]}"
 
 
 @pytest.fixture

@@ -43,9 +43,20 @@ class Event:
 class EventStream:
     """Reads server-sent events from one open stream."""
 
-    def __init__(self, port: int, path: str, timeout: float = 10.0) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        self.conn.request("GET", path, headers={"Accept": "text/event-stream"})
+    def __init__(
+        self,
+        port: int,
+        path: str,
+        timeout: float = 10.0,
+        *,
+        headers: dict[str, str] | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Open ``path``; ``source`` is the client's own address (any 127.x.y.z works)."""
+        self.conn = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=timeout, source_address=(source, 0) if source else None
+        )
+        self.conn.request("GET", path, headers={"Accept": "text/event-stream", **(headers or {})})
         self.response = self.conn.getresponse()
 
     def next_event(self) -> Event:

@@ -1,11 +1,14 @@
 """Every organiser route, walked as nobody, as another festival's organiser and as the
-owner: only the owner gets through; forms without a valid CSRF token fail."""
+owner: only the owner gets through; forms without a valid CSRF token fail. Every board
+route, walked with every kind of screen key and login: a festival's board opens only for
+its own screen keys and organisers, the public board for everyone."""
 
 from __future__ import annotations
 
 import pytest
 from flask import Flask
 
+from dashboard.screens import screens
 from tests.dashboard.conftest import OTHER, OWNER, PASSWORD, csrf_of, login
 
 # Values for the URL variables of organiser routes, all pointing at festival strp.
@@ -18,6 +21,7 @@ FORMS = {
         "do": "save",
         "reason": "walk",
     },
+    "organiser.screens_submit": {"do": "add", "name": "walk"},
 }
 
 
@@ -55,6 +59,8 @@ def test_the_walk_covers_every_organiser_page(app):
         "organiser.analyse",
         "organiser.exports",
         "organiser.export",
+        "organiser.screens_page",
+        "organiser.screens_submit",
     } <= endpoints
 
 
@@ -77,6 +83,7 @@ def test_another_festivals_organiser_is_refused_everywhere(app, client):
 
     db = connect(app.config["TAPSHARE_DB"])
     assert PolicyStore(db).current("strp").version == 0
+    assert screens(db, "strp") == []
     db.close()
 
 
@@ -153,3 +160,95 @@ def test_login_redirects_only_inside_the_organiser_area(client):
         },
     )
     assert response.headers["Location"] == "/organiser/"
+
+
+# -- boards ---------------------------------------------------------------------------
+
+BOARD_ROUTES = {
+    "boards.board": "page",
+    "boards.board_events": "stream",
+    "api.board": "json",
+    "api.board_stream": "stream",
+}
+
+
+def board_routes(app: Flask, board_id: str) -> list[tuple[str, str]]:
+    """(kind, url) of every route that shows a board, for ``board_id``."""
+    from flask import url_for
+
+    found = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "board_id" in rule.arguments:
+                assert rule.endpoint in BOARD_ROUTES, f"a new board route: {rule.endpoint}"
+                found.append(
+                    (BOARD_ROUTES[rule.endpoint], url_for(rule.endpoint, board_id=board_id))
+                )
+    assert sorted(kind for kind, _ in found) == ["json", "page", "stream", "stream"]
+    return found
+
+
+def credentials(client, keys):
+    """Each way of asking for strp's board, with whether it must get through: (name,
+    query string, headers, expected status)."""
+    yield "anonymous", "", {}, 401
+    yield "strp's key", f"?key={keys['strp']}", {}, 200
+    yield "strp's key as a bearer token", "", {"Authorization": f"Bearer {keys['strp']}"}, 200
+    yield "another festival's key", f"?key={keys['ddw']}", {}, 401
+    yield (
+        "another festival's key as a bearer token",
+        "",
+        {"Authorization": f"Bearer {keys['ddw']}"},
+        401,
+    )
+    yield "a revoked key", f"?key={keys['revoked']}", {}, 401
+    yield "a made-up key", "?key=" + "A" * 43, {}, 401
+    yield "a key of the wrong shape", "?key=%0a%00", {}, 401
+    login(client, OTHER)
+    yield "another festival's organiser", "", {}, 401
+    yield "another festival's organiser with a revoked key", f"?key={keys['revoked']}", {}, 401
+    login(client, OWNER)
+    yield "strp's organiser", "", {}, 200
+    yield "strp's organiser with another festival's key", f"?key={keys['ddw']}", {}, 200
+
+
+def fetch(client, url, headers):
+    response = client.get(url, headers=headers)
+    response.close()  # a stream frees its slot
+    return response
+
+
+def test_a_festival_board_opens_only_for_its_keys_and_organisers(app, client, screen_keys):
+    for who, query, headers, expected in credentials(client, screen_keys):
+        for kind, url in board_routes(app, "strp"):
+            response = fetch(client, url + query, headers)
+            assert response.status_code == expected, (who, url, response.status_code)
+            assert response.headers["Referrer-Policy"] == "no-referrer", (who, url)
+            if expected == 401:
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            if expected == 401 and kind == "page":
+                text = response.get_data(as_text=True)
+                assert "needs a screen key" in text and "organiser" in text, who
+                assert "tapshare screen add strp" in text, who
+            elif expected == 401 and url.startswith("/api/"):
+                body = response.get_json()
+                assert body["error"] == "unauthorized" and body["status"] == 401, who
+                assert "screen key" in body["message"], who
+            elif kind == "json":
+                assert response.get_json()["viewer"] == "festival:strp", who
+    assert app.extensions["tapshare_streams"].open_streams == 0
+
+
+def test_the_public_board_needs_nothing(app, client, screen_keys):
+    for who, query, headers, _ in credentials(client, screen_keys):
+        for _, url in board_routes(app, "public"):
+            response = fetch(client, url + query, headers)
+            assert response.status_code == 200, (who, url)
+
+
+def test_a_refusal_shows_no_figures(client, dash_db, screen_keys):
+    from tests.dashboard.opinions import add_opinions
+
+    add_opinions(dash_db, "strp", "aw-1", ["love"])
+    page = client.get(f"/boards/strp?key={screen_keys['ddw']}").get_data(as_text=True)
+    assert "Cloud" not in page and "data-artwork" not in page

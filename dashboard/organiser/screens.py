@@ -1,0 +1,49 @@
+"""The organiser's screen keys: list them, make one (its address is shown once), revoke one."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from dashboard import data, screens
+from dashboard.database import get_db
+from dashboard.organiser import blueprint
+from dashboard.organiser.auth import owner_required
+
+
+def _page(festival_id: str, **extra: object) -> str:
+    db = get_db()
+    return render_template(
+        "organiser/screens.html",
+        festival=data.festival(db, festival_id),
+        screens=screens.screens(db, festival_id),
+        **extra,
+    )
+
+
+@blueprint.get("/<festival_id>/screens")
+@owner_required
+def screens_page(festival_id: str) -> str:
+    """The festival's screen keys: names and when each was last used."""
+    return _page(festival_id)
+
+
+@blueprint.post("/<festival_id>/screens")
+@owner_required
+def screens_submit(festival_id: str) -> Response | str | tuple[str, int]:
+    """Make a screen key (``do=add``) or revoke one (``do=revoke``), both by ``name``."""
+    db = get_db()
+    name = request.form.get("name", "").strip()
+    action = request.form.get("do", "")
+    try:
+        if action == "add":
+            key = screens.add_screen(db, festival_id, name)
+            address = url_for("boards.board", board_id=festival_id, key=key, _external=True)
+            return _page(festival_id, made=name, address=address)
+        if action == "revoke":
+            screens.revoke_screen(db, festival_id, name)
+            flash(f"Revoked the key of screen {name}: its board has closed.")
+            return redirect(url_for("organiser.screens_page", festival_id=festival_id))
+    except screens.ScreenKeyError as exc:
+        return _page(festival_id, error=str(exc), name=name), 400
+    return _page(festival_id, error=f"unknown action: {action!r}", name=name), 400
