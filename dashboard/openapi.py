@@ -43,8 +43,20 @@ FESTIVAL_ID = {
 }
 
 
+#: A festival's board needs one of these; ``public`` (the empty requirement) needs none.
+BOARD_SECURITY = [{}, {"screenKey": []}, {"screenKeyQuery": []}, {"organiserSession": []}]
+NEEDS_KEY = (
+    "A festival's board needs a screen key of that festival (`Authorization: Bearer KEY` or "
+    "`?key=KEY`) or an organiser's login of it; the public board needs neither."
+)
+
+
 def _paths() -> dict[str, Any]:
     login_needed: dict[str, Any] = {"security": [{"organiserSession": []}]}
+    refused = _error(
+        "No valid screen key of this festival and no organiser login of it (a missing, "
+        "unknown, revoked or another festival's key)."
+    )
     return {
         "/api/v1/festivals": {
             "get": {
@@ -59,13 +71,15 @@ def _paths() -> dict[str, Any]:
                 "description": "`/api/v1/boards/ID` is what festival ID's screens show "
                 "(viewer `festival:ID`, action `display`); `/api/v1/boards/public` is the "
                 "public web board (viewer `public`). Each festival's section is there only "
-                "as its sharing policy allows.",
+                "as its sharing policy allows. " + NEEDS_KEY,
                 "operationId": "getBoard",
                 "parameters": [BOARD_ID],
                 "responses": {
                     "200": _json("Board", "The board now."),
+                    "401": refused,
                     "404": _error("Unknown festival."),
                 },
+                "security": BOARD_SECURITY,
             }
         },
         "/api/v1/boards/{board_id}/stream": {
@@ -73,7 +87,8 @@ def _paths() -> dict[str, Any]:
                 "summary": "The same board as server-sent events",
                 "description": "One event at once and a new one on each change; the "
                 "`data` of each event is a Board as JSON. Comments keep the connection "
-                "open. Reconnect with a normal EventSource.",
+                "open. Reconnect with a normal EventSource. The stream ends when its "
+                "screen key is revoked. " + NEEDS_KEY,
                 "operationId": "streamBoard",
                 "parameters": [BOARD_ID],
                 "responses": {
@@ -81,9 +96,15 @@ def _paths() -> dict[str, Any]:
                         "description": "An event stream; each event's data is a Board.",
                         "content": {"text/event-stream": {"schema": {"type": "string"}}},
                     },
+                    "401": refused,
                     "404": _error("Unknown festival."),
+                    "429": _error(
+                        "This client (address, or IPv6 /64) holds as many streams as one "
+                        "client may; retry after `Retry-After` seconds."
+                    ),
                     "503": _error("Every stream slot of this server is taken; retry later."),
                 },
+                "security": BOARD_SECURITY,
             }
         },
         "/organiser/{festival_id}/export.json": {
@@ -151,13 +172,27 @@ def document(server_url: str) -> dict[str, Any]:
             "title": "tapshare dashboard API",
             "version": _version(),
             "description": "Live opinion boards, as each festival's sharing policy allows. "
-            "Organiser exports need a session cookie from the login page `/organiser/login`.",
+            "A festival's board needs one of its screen keys (made with `tapshare screen add` "
+            "or in the organiser area) or an organiser's login. Organiser exports need a "
+            "session cookie from the login page `/organiser/login`.",
         },
         "servers": [{"url": server_url}],
         "paths": _paths(),
         "components": {
             "schemas": _schemas(),
             "securitySchemes": {
+                "screenKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A screen key of the board's festival.",
+                },
+                "screenKeyQuery": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "key",
+                    "description": "A screen key of the board's festival, as in a screen's "
+                    "address `/boards/ID?key=KEY`.",
+                },
                 "organiserSession": {
                     "type": "apiKey",
                     "in": "cookie",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.dashboard.conftest import keyed
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
 
@@ -17,9 +18,9 @@ def test_festivals_lists_every_festival_with_its_choices(client):
     }
 
 
-def test_a_festivals_screen_board_shows_its_own_opinions(client, dash_db):
+def test_a_festivals_screen_board_shows_its_own_opinions(client, dash_db, screen_keys):
     add_opinions(dash_db, "strp", "aw-1", ["love", "love", "meh"])
-    body = client.get("/api/v1/boards/strp").get_json()
+    body = client.get(keyed("/api/v1/boards/strp", screen_keys)).get_json()
     assert body["viewer"] == "festival:strp"
     assert list(body) == ["viewer", "generated_at", "sections"]
     [section] = body["sections"]
@@ -74,7 +75,9 @@ def test_other_api_errors_are_json_without_a_stack_trace(client):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_the_openapi_document_describes_the_models_the_handlers_return(client, dash_db):
+def test_the_openapi_document_describes_the_models_the_handlers_return(
+    client, dash_db, screen_keys
+):
     add_opinions(dash_db, "strp", "aw-1", ["love"])
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
@@ -84,7 +87,7 @@ def test_the_openapi_document_describes_the_models_the_handlers_return(client, d
         "/api/v1/boards/{board_id}/stream",
     } <= set(doc["paths"])
     schemas = doc["components"]["schemas"]
-    board = client.get("/api/v1/boards/strp").get_json()
+    board = client.get(keyed("/api/v1/boards/strp", screen_keys)).get_json()
     assert set(board) == set(schemas["Board"]["properties"])
     section_schema = schemas[
         schemas["Board"]["properties"]["sections"]["items"]["$ref"].rsplit("/", 1)[1]
@@ -103,9 +106,9 @@ def test_the_openapi_document_describes_the_models_the_handlers_return(client, d
         )
 
 
-def test_metrics_in_prometheus_text(client):
-    client.get("/api/v1/boards/strp")
-    client.get("/boards/strp")
+def test_metrics_in_prometheus_text(client, screen_keys):
+    client.get(keyed("/api/v1/boards/strp", screen_keys))
+    client.get(keyed("/boards/strp", screen_keys))
     response = client.get("/metrics")
     assert response.mimetype == "text/plain"
     text = response.get_data(as_text=True)

@@ -18,7 +18,7 @@ from protocol.messages import Opinion
 from protocol.topics import topic_for
 from tapshare.database import connect
 from tests.dashboard.browser import browser_page, chromium, screenshot
-from tests.dashboard.conftest import OWNER, PASSWORD
+from tests.dashboard.conftest import OWNER, PASSWORD, keyed
 from tests.dashboard.live import LiveServer
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
@@ -69,7 +69,7 @@ def publish_opinion(broker, db_path, artwork: str, choice: str) -> None:
 
 
 def test_the_board_shows_counts_and_a_published_opinion_appears_without_reload(
-    live, dash_db, browser_page, mosquitto
+    live, dash_db, browser_page, mosquitto, screen_keys
 ):
     page = browser_page
     add_opinions(dash_db, "strp", "aw-1", ["love", "love", "like"])
@@ -79,7 +79,7 @@ def test_the_board_shows_counts_and_a_published_opinion_appears_without_reload(
     thread.start()
     try:
         assert wait_for(hub.connected.is_set, 10)
-        page.goto(f"{live.url}/boards/strp")
+        page.goto(live.url + keyed("/boards/strp", screen_keys))
         page.wait_for_selector("#live-status.live")
         assert count(page, "strp", "aw-1", "love") == "2"
         assert count(page, "strp", "aw-1", "like") == "1"
@@ -105,21 +105,21 @@ def test_a_revoked_policy_removes_the_section_within_two_seconds(live, dash_db, 
     page.wait_for_selector('section[data-festival="strp"]', state="detached", timeout=2000)
 
 
-def test_the_board_shows_without_javascript(live, dash_db, chromium):
+def test_the_board_shows_without_javascript(live, dash_db, chromium, screen_keys):
     add_opinions(dash_db, "strp", "aw-3", ["meh", "meh"])
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live.url}/boards/strp")
+    page.goto(live.url + keyed("/boards/strp", screen_keys))
     assert count(page, "strp", "aw-3", "meh") == "2"
     context.close()
 
 
 def test_an_organiser_previews_and_saves_a_policy_for_another_festival(
-    live, dash_db, browser_page, chromium
+    live, dash_db, browser_page, chromium, screen_keys
 ):
     add_opinions(dash_db, "strp", "aw-1", ["love", "like"])
     screen = chromium.new_context().new_page()
-    screen.goto(f"{live.url}/boards/ddw")
+    screen.goto(live.url + keyed("/boards/ddw", screen_keys))
     screen.wait_for_selector("#live-status.live")
     assert screen.locator('section[data-festival="strp"]').count() == 0
 
@@ -149,11 +149,11 @@ def test_an_organiser_previews_and_saves_a_policy_for_another_festival(
     screen.context.close()
 
 
-def test_the_page_reconnects_after_the_server_restarts(dash_db, browser_page):
+def test_the_page_reconnects_after_the_server_restarts(dash_db, browser_page, screen_keys):
     first = LiveServer(create_app(dash_db, poll_interval=0.05))
     port = first.port
     page = browser_page
-    page.goto(f"{first.url}/boards/strp")
+    page.goto(first.url + keyed("/boards/strp", screen_keys))
     page.wait_for_selector("#live-status.live")
     first.close()
     page.wait_for_selector("#live-status.reconnecting")
@@ -164,3 +164,44 @@ def test_the_page_reconnects_after_the_server_restarts(dash_db, browser_page):
         page.wait_for_selector("#live-status.live")
     finally:
         second.close()
+
+
+def _log_in(page, url: str) -> None:
+    page.goto(f"{url}/organiser/login")
+    page.fill('input[name="email"]', OWNER)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+
+
+def test_an_organiser_makes_a_screen_key_and_revoking_it_darkens_the_screen(
+    live, dash_db, browser_page, chromium
+):
+    add_opinions(dash_db, "strp", "aw-1", ["love"])
+    page = browser_page
+    _log_in(page, live.url)
+    page.click("text=Screens")
+    page.fill('input[name="name"]', "foyer")
+    page.click("text=Make a key")
+    address = page.locator("code.address").inner_text()
+    assert address.startswith(f"{live.url}/boards/strp?key=")
+    for width in (390, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        screenshot(page, f"organiser-screens-{width}")
+
+    screen = chromium.new_context().new_page()
+    screen.goto(address)
+    screen.wait_for_selector("#live-status.live")
+    add_opinions(dash_db, "strp", "aw-1", ["like"], first_visitor=5)
+    # The page's own stream carries the key: the new opinion arrives without a reload.
+    screen.wait_for_selector('[data-artwork="aw-1"] [data-choice="like"][data-count="1"]')
+
+    page.click('tr[data-screen="foyer"] button')
+    page.wait_for_selector(".flash")
+    assert page.locator('tr[data-screen="foyer"]').count() == 0
+    screen.wait_for_selector("#live-status.reconnecting", timeout=2000)
+    screen.reload()
+    assert "needs a screen key" in screen.content()
+    for width in (390, 1440):
+        screen.set_viewport_size({"width": width, "height": 900})
+        screenshot(screen, f"screen-key-needed-{width}")
+    screen.context.close()

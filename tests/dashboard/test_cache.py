@@ -5,6 +5,7 @@ from __future__ import annotations
 import dashboard.database
 from dashboard.cache import BoardCache
 from tapshare.database import connect
+from tests.dashboard.conftest import keyed
 
 
 def test_boards_are_reused_until_a_commit(dash_db):
@@ -36,15 +37,18 @@ def test_a_zero_max_age_never_keeps_a_board(dash_db):
 
 
 def test_a_kept_board_is_served_without_a_connection_and_unknown_ids_still_fail(
-    client, monkeypatch
+    client, monkeypatch, screen_keys
 ):
-    assert client.get("/api/v1/boards/strp").status_code == 200
+    assert client.get(keyed("/api/v1/boards/strp", screen_keys)).status_code == 200
+    # The key's first use is recorded (a commit, at most once a minute): the board and
+    # the key are looked up once more after it.
+    assert client.get(keyed("/api/v1/boards/strp", screen_keys)).status_code == 200
     opened = []
     real = dashboard.database.connect
     monkeypatch.setattr(
         dashboard.database, "connect", lambda *a, **k: opened.append(1) or real(*a, **k)
     )
-    again = client.get("/api/v1/boards/strp")
+    again = client.get(keyed("/api/v1/boards/strp", screen_keys))
     assert again.status_code == 200 and opened == []
     assert client.get("/api/v1/boards/nope").status_code == 404
     assert opened == [1]

@@ -7,14 +7,14 @@ import csv
 import io
 import json
 
-from tests.dashboard.conftest import OTHER, login
+from tests.dashboard.conftest import OTHER, keyed, login
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
 
 
-def test_the_board_page_shows_counts_without_javascript(client, dash_db):
+def test_the_board_page_shows_counts_without_javascript(client, dash_db, screen_keys):
     add_opinions(dash_db, "strp", "aw-1", ["love", "love", "dislike"])
-    html = client.get("/boards/strp").get_data(as_text=True)
+    html = client.get(keyed("/boards/strp", screen_keys)).get_data(as_text=True)
     assert "<h1>STRP</h1>" in html
     assert 'data-artwork="aw-1" data-visitors="3"' in html
     assert 'data-choice="love" data-count="2"' in html
@@ -54,7 +54,7 @@ def test_pages_carry_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_policy_preview_shows_the_audiences_board_before_saving(client, dash_db):
+def test_the_policy_preview_shows_the_audiences_board_before_saving(client, dash_db, screen_keys):
     add_opinions(dash_db, "strp", "aw-1", ["love", "like", "meh"])
     token = login(client)
     draft = {"rules": [permit("festival:ddw", level="artwork", min_visitors=1)]}
@@ -72,7 +72,7 @@ def test_the_policy_preview_shows_the_audiences_board_before_saving(client, dash
     assert response.status_code == 200
     assert 'class="preview"' in html and 'data-artwork="aw-1" data-visitors="3"' in html
     # Nothing was saved: ddw's board still has no STRP section.
-    ddw = client.get("/api/v1/boards/ddw").get_json()
+    ddw = client.get(keyed("/api/v1/boards/ddw", screen_keys)).get_json()
     assert [s["festival"] for s in ddw["sections"]] == ["ddw"]
     client.post(
         "/organiser/strp/policy",
@@ -85,7 +85,7 @@ def test_the_policy_preview_shows_the_audiences_board_before_saving(client, dash
             "reason": "share with DDW",
         },
     )
-    ddw = client.get("/api/v1/boards/ddw").get_json()
+    ddw = client.get(keyed("/api/v1/boards/ddw", screen_keys)).get_json()
     assert [s["festival"] for s in ddw["sections"]] == ["ddw", "strp"]
     history = client.get("/organiser/strp/history").get_data(as_text=True)
     assert "share with DDW" in history
@@ -126,15 +126,22 @@ def test_exports_hold_own_data_and_others_only_as_their_export_rules_allow(clien
     assert client.get("/organiser/ddw/export.xml").status_code == 404
 
 
-def test_an_offline_station_is_announced_on_its_festivals_board(client, dash_db):
+def test_an_offline_station_is_announced_on_its_festivals_board(client, dash_db, screen_keys):
     from tests.dashboard.opinions import set_station_state
 
     set_station_state(dash_db, "strp", "st-01", "online")
-    assert "offline" not in client.get("/boards/strp").get_data(as_text=True).split("<main>")[1]
+    assert (
+        "offline"
+        not in client.get(keyed("/boards/strp", screen_keys))
+        .get_data(as_text=True)
+        .split("<main>")[1]
+    )
     set_station_state(dash_db, "strp", "st-02", "offline")
-    html = client.get("/boards/strp").get_data(as_text=True)
+    html = client.get(keyed("/boards/strp", screen_keys)).get_data(as_text=True)
     assert "1 station offline (st-02)" in html
-    assert "station offline" not in client.get("/boards/ddw").get_data(as_text=True)
+    assert "station offline" not in client.get(keyed("/boards/ddw", screen_keys)).get_data(
+        as_text=True
+    )
 
 
 def test_the_organiser_sees_station_health(client, dash_db):
@@ -194,6 +201,6 @@ def test_an_export_of_one_festival_logs_only_that_festival(app, client, dash_db)
     assert f"<td>{OTHER} (festival:ddw)</td><td>export</td><td>1</td>" in html
 
 
-def test_a_section_without_opinions_says_so(client):
-    html = client.get("/boards/glow").get_data(as_text=True)
+def test_a_section_without_opinions_says_so(client, screen_keys):
+    html = client.get(keyed("/boards/glow", screen_keys)).get_data(as_text=True)
     assert 'data-festival="glow"' in html and "No opinions yet." in html

@@ -30,8 +30,14 @@ from tests.dashboard.policies import permit, set_policy
 # every operation with each known id.
 EXAMPLES = 100
 
-# Tables that requests write by design: sessions, logins, the access log of exports.
-WRITTEN_BY_REQUESTS = {"dashboard_sessions", "dashboard_login_failures", "consent_access_log"}
+# Tables that requests write by design: sessions, logins, the access log of exports, when
+# each screen key was last used.
+WRITTEN_BY_REQUESTS = {
+    "dashboard_sessions",
+    "dashboard_login_failures",
+    "consent_access_log",
+    "dashboard_screen_keys",
+}
 
 
 def _fingerprint(db_path: Path) -> dict[str, str]:
@@ -98,7 +104,9 @@ KNOWN_IDS = ["strp", "ddw", "glow", "public"]
 
 
 def _run_every_operation(
-    schema: schemathesis.BaseSchema, cookies: dict[str, str]
+    schema: schemathesis.BaseSchema,
+    cookies: dict[str, str],
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, set[tuple[str, int]]]:
     """Call every operation with generated requests and with every known id; return how
     many calls were checked and the (operation, status) pairs seen."""
@@ -109,7 +117,11 @@ def _run_every_operation(
         assert operation is not None, result
         for name in [p.name for p in operation.path_parameters]:
             for known in KNOWN_IDS:
-                case = operation.Case(path_parameters={name: known}, cookies=dict(cookies))
+                case = operation.Case(
+                    path_parameters={name: known},
+                    cookies=dict(cookies),
+                    headers=dict(headers or {}),
+                )
                 response = case.call_and_validate()
                 statuses.add((operation.label, response.status_code))
                 calls[operation.label] = calls.get(operation.label, 0) + 1
@@ -123,6 +135,7 @@ def _run_every_operation(
         )
         def check(case: schemathesis.Case) -> None:
             case.cookies = {**(case.cookies or {}), **cookies}
+            case.headers = {**(case.headers or {}), **(headers or {})}
             case.call_and_validate()
             calls[case.operation.label] = calls.get(case.operation.label, 0) + 1
 
@@ -134,7 +147,20 @@ def test_every_operation_conforms_anonymously(api_schema, unchanged):
     calls, statuses = _run_every_operation(api_schema, {})
     assert calls >= 5 * 10
     assert ("GET /api/v1/boards/{board_id}", 200) in statuses
+    assert ("GET /api/v1/boards/{board_id}", 401) in statuses
     assert ("GET /organiser/{festival_id}/export.json", 302) in statuses
+
+
+def test_every_operation_conforms_with_a_screen_key(api_app, api_schema, unchanged):
+    from dashboard.screens import add_screen
+
+    db = connect(api_app.config["TAPSHARE_DB"])
+    key = add_screen(db, "strp", "foyer")
+    db.close()
+    calls, statuses = _run_every_operation(api_schema, {}, {"Authorization": f"Bearer {key}"})
+    assert calls >= 5 * 10
+    assert ("GET /api/v1/boards/{board_id}/stream", 200) in statuses
+    assert ("GET /api/v1/boards/{board_id}/stream", 401) in statuses
 
 
 def test_every_operation_conforms_logged_in(api_schema, session_cookie, unchanged):

@@ -6,6 +6,7 @@ import pytest
 
 from dashboard import create_app
 from dashboard.streams import sse_event
+from tests.dashboard.conftest import keyed
 from tests.dashboard.live import EventStream, LiveServer
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
@@ -23,8 +24,8 @@ def test_sse_event_splits_lines_into_data_fields():
     assert sse_event("a\nb", event_id=3) == "id: 3\ndata: a\ndata: b\n\n"
 
 
-def test_a_stream_starts_with_the_board_and_sends_each_change(live, dash_db):
-    stream = EventStream(live.port, "/api/v1/boards/strp/stream")
+def test_a_stream_starts_with_the_board_and_sends_each_change(live, dash_db, screen_keys):
+    stream = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
     assert stream.response.getheader("Content-Type").startswith("text/event-stream")
     first = stream.next_event().json()
     assert first["viewer"] == "festival:strp" and first["sections"][0]["cells"] == []
@@ -44,24 +45,24 @@ def test_a_revoked_section_leaves_the_open_public_stream(live, dash_db):
     stream.close()
 
 
-def test_the_page_stream_carries_the_rendered_board(live, dash_db):
+def test_the_page_stream_carries_the_rendered_board(live, dash_db, screen_keys):
     add_opinions(dash_db, "strp", "aw-2", ["like"])
-    stream = EventStream(live.port, "/boards/strp/events")
+    stream = EventStream(live.port, keyed("/boards/strp/events", screen_keys))
     html = stream.next_event().data
     assert 'data-artwork="aw-2"' in html and 'data-choice="like" data-count="1"' in html
     stream.close()
 
 
-def test_streams_are_counted_and_capped(dash_db):
+def test_streams_are_counted_and_capped(dash_db, screen_keys):
     app = create_app(dash_db, poll_interval=0.05, heartbeat_interval=0.2, max_streams=2)
     live = LiveServer(app, threads=8)
     try:
         streams = app.extensions["tapshare_streams"]
-        first = EventStream(live.port, "/api/v1/boards/strp/stream")
+        first = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
         second = EventStream(live.port, "/api/v1/boards/public/stream")
         first.next_event(), second.next_event()
         assert streams.open_streams == 2
-        third = EventStream(live.port, "/api/v1/boards/strp/stream")
+        third = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
         assert third.response.status == 503
         assert third.response.getheader("Retry-After") == "10"
         third.close()
@@ -73,8 +74,10 @@ def test_streams_are_counted_and_capped(dash_db):
         live.close()
 
 
-def test_one_computation_serves_every_watcher_of_a_board(live, dash_db, app):
-    streams = [EventStream(live.port, "/api/v1/boards/strp/stream") for _ in range(5)]
+def test_one_computation_serves_every_watcher_of_a_board(live, dash_db, app, screen_keys):
+    streams = [
+        EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys)) for _ in range(5)
+    ]
     for stream in streams:
         stream.next_event()
     add_opinions(dash_db, "strp", "aw-1", ["love"])
@@ -84,29 +87,29 @@ def test_one_computation_serves_every_watcher_of_a_board(live, dash_db, app):
         stream.close()
 
 
-def test_a_station_going_offline_reaches_the_open_page(live, dash_db):
+def test_a_station_going_offline_reaches_the_open_page(live, dash_db, screen_keys):
     from tests.dashboard.opinions import set_station_state
 
-    stream = EventStream(live.port, "/boards/strp/events")
+    stream = EventStream(live.port, keyed("/boards/strp/events", screen_keys))
     assert "offline" not in stream.next_event().data
     set_station_state(dash_db, "strp", "st-01", "offline")
     assert "1 station offline (st-01)" in stream.next_event().data
     stream.close()
 
 
-def test_a_client_leaving_frees_its_slot_long_before_the_keep_alive(dash_db):
+def test_a_client_leaving_frees_its_slot_long_before_the_keep_alive(dash_db, screen_keys):
     app = create_app(dash_db, poll_interval=0.05, heartbeat_interval=60, max_streams=2)
     live = LiveServer(app, threads=8)
     try:
         streams = app.extensions["tapshare_streams"]
-        first = EventStream(live.port, "/api/v1/boards/strp/stream")
-        second = EventStream(live.port, "/api/v1/boards/strp/stream")
+        first = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
+        second = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
         first.next_event(), second.next_event()
         assert streams.open_streams == 2
         first.close()
         # No write to the closed connection is due for a minute: the server notices anyway.
         assert wait_for(lambda: streams.open_streams == 1, timeout=3)
-        third = EventStream(live.port, "/api/v1/boards/strp/stream")
+        third = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
         assert third.response.status == 200 and third.next_event().json()
         third.close()
         second.close()
@@ -114,7 +117,7 @@ def test_a_client_leaving_frees_its_slot_long_before_the_keep_alive(dash_db):
         live.close()
 
 
-def test_streams_opening_together_share_one_computation(live, dash_db, monkeypatch):
+def test_streams_opening_together_share_one_computation(live, dash_db, monkeypatch, screen_keys):
     from concurrent.futures import ThreadPoolExecutor
 
     from dashboard import streams as streams_module
@@ -129,7 +132,10 @@ def test_streams_opening_together_share_one_computation(live, dash_db, monkeypat
     monkeypatch.setattr(streams_module, "render_board", counted)
     with ThreadPoolExecutor(16) as pool:
         opened = list(
-            pool.map(lambda _: EventStream(live.port, "/api/v1/boards/strp/stream"), range(16))
+            pool.map(
+                lambda _: EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys)),
+                range(16),
+            )
         )
     assert len({stream.next_event().id for stream in opened}) == 1
     # The first stream computes the board; the polling thread may compute it once more.
