@@ -162,6 +162,9 @@ class Server:
                 "0",
                 "--threads",
                 str(threads),
+                # Every stream is opened from this one address.
+                "--max-streams-per-client",
+                str(threads),
             ],
             cwd=ROOT,
             stderr=subprocess.PIPE,
@@ -361,13 +364,35 @@ def open_streams(port: int) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def stream_level(port: int, db_path: Path, count: int, boards: list[str], updates: int) -> dict:
+def screen_keys(db_path: Path, festivals: list[str]) -> dict[str, str]:
+    """A fresh screen key of each festival's board (the previous run's are revoked)."""
+    from dashboard.screens import add_screen, revoke_screen, screens
+
+    db = connect(db_path)
+    try:
+        for festival in festivals:
+            for screen in screens(db, festival):
+                revoke_screen(db, festival, screen.name)
+        return {festival: add_screen(db, festival, "bench") for festival in festivals}
+    finally:
+        db.close()
+
+
+def board_path(board: str, keys: dict[str, str], suffix: str = "") -> str:
+    """The API path of a board, with the festival's screen key (``public`` needs none)."""
+    path = f"/api/v1/boards/{board}{suffix}"
+    return path if board == "public" else f"{path}?key={keys[board]}"
+
+
+def stream_level(
+    port: int, db_path: Path, count: int, boards: list[str], updates: int, keys: dict[str, str]
+) -> dict:
     """Open ``count`` streams over ``boards``; commit ``updates`` taps; time their arrival."""
     # The previous level's streams are closed; start when the server has let them go.
     deadline = time.monotonic() + 30
     while open_streams(port) and time.monotonic() < deadline:
         time.sleep(0.1)
-    paths = [f"/api/v1/boards/{boards[n % len(boards)]}/stream" for n in range(count)]
+    paths = [board_path(boards[n % len(boards)], keys, "/stream") for n in range(count)]
     streams = Streams(port, paths)
     try:
         opened = streams.wait_all_beyond({s: 0 for s in streams.latest}, timeout=120)
@@ -420,6 +445,7 @@ def main() -> None:
     started = time.monotonic()
     db_path = database(args.taps, args.festivals, args.artworks)
     prepared = time.monotonic() - started
+    keys = screen_keys(db_path, festival_ids(args.festivals))
     server = Server(db_path, args.threads)
     try:
         throughput(server.port, "/api/v1/boards/public", 1.0, 2)  # warm up
@@ -432,7 +458,7 @@ def main() -> None:
                 throughput(server.port, "/api/v1/boards/public", args.seconds, args.clients)
             )
             rounds["festival_board"].append(
-                throughput(server.port, "/api/v1/boards/fest-00", args.seconds, args.clients)
+                throughput(server.port, board_path("fest-00", keys), args.seconds, args.clients)
             )
         rate = {
             name: round(statistics.mean(r["requests_per_second"] for r in runs), 1)
@@ -441,7 +467,7 @@ def main() -> None:
         boards = args.stream_boards.split(",")
         levels = []
         for count in (int(n) for n in args.streams.split(",")):
-            result = stream_level(server.port, db_path, count, boards, args.updates)
+            result = stream_level(server.port, db_path, count, boards, args.updates, keys)
             levels.append(result)
             print(f"streams: {result}", file=sys.stderr, flush=True)
             if not result["held"]:

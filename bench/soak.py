@@ -70,8 +70,10 @@ def free_port() -> int:
 # -- setup ----------------------------------------------------------------------------
 
 
-def register(args: argparse.Namespace, data: Path, port: int) -> tuple[list[str], list[Path]]:
-    """Festivals, artworks and stations; return the festival ids and station.toml files."""
+def register(args: argparse.Namespace, data: Path, port: int) -> tuple[dict[str, str], list[Path]]:
+    """Festivals, artworks and stations; return each festival's screen key (by festival id)
+    and the station.toml files."""
+    from dashboard.screens import add_screen
     from hub import registry
     from tapshare.database import connect, migrate
 
@@ -79,11 +81,13 @@ def register(args: argparse.Namespace, data: Path, port: int) -> tuple[list[str]
     migrate(db_path)
     db = connect(db_path)
     festivals = [f"fest-{n}" for n in range(args.festivals)]
+    keys: dict[str, str] = {}
     configs: list[Path] = []
     rate = args.rate / args.stations
     try:
         for festival in festivals:
             registry.add_festival(db, festival, festival.upper())
+            keys[festival] = add_screen(db, festival, "soak")
             for a in range(args.artworks):
                 registry.add_artwork(db, festival, f"aw-{a}", f"Artwork {a}")
         for number in range(args.stations):
@@ -108,7 +112,7 @@ def register(args: argparse.Namespace, data: Path, port: int) -> tuple[list[str]
             configs.append(path)
     finally:
         db.close()
-    return festivals, configs
+    return keys, configs
 
 
 def start_mosquitto(data: Path, port: int) -> tuple[Mosquitto, BrokerURL]:
@@ -181,10 +185,11 @@ def run_worker(config_list: Path, result_path: Path) -> None:
 class BoardWatcher(threading.Thread):
     """One open event stream: the arrival time and own-section total of each event."""
 
-    def __init__(self, port: int, festival: str, stop: threading.Event) -> None:
+    def __init__(self, port: int, festival: str, key: str, stop: threading.Event) -> None:
         super().__init__(daemon=True)
         self.port = port
         self.festival = festival
+        self.key = key
         self.stop_event = stop
         self.events: list[tuple[float, int]] = []
         self.opened = threading.Event()
@@ -193,7 +198,11 @@ class BoardWatcher(threading.Thread):
     def run(self) -> None:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            connection.request("GET", f"/api/v1/boards/{self.festival}/stream")
+            connection.request(
+                "GET",
+                f"/api/v1/boards/{self.festival}/stream",
+                headers={"Authorization": f"Bearer {self.key}"},
+            )
             response = connection.getresponse()
             if response.status != 200:
                 self.error = f"status {response.status}"
@@ -335,7 +344,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="tapshare-soak-"))
     db_path = data / "tapshare.db"
     broker_port = free_port()
-    festivals, configs = register(args, data, broker_port)
+    keys, configs = register(args, data, broker_port)
+    festivals = list(keys)
     group = ProcessGroup(data / "logs")
     broker, hub_url = start_mosquitto(data, broker_port)
     stop_boards = threading.Event()
@@ -348,13 +358,23 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         threads = args.boards + 60
         dashboard = group.start(
             "dashboard",
-            [*tapshare, "dashboard", "--port", str(port), "--threads", str(threads)],
+            # Every board is read from this one address.
+            [
+                *tapshare,
+                "dashboard",
+                "--port",
+                str(port),
+                "--threads",
+                str(threads),
+                "--max-streams-per-client",
+                str(args.boards),
+            ],
         )
         if not wait_http(f"http://127.0.0.1:{port}/api/v1/festivals", 30):
             raise SystemExit(f"the dashboard did not start:\n{dashboard.tail()}")
         watchers = [
-            BoardWatcher(port, festivals[n % len(festivals)], stop_boards)
-            for n in range(args.boards)
+            BoardWatcher(port, festival, keys[festival], stop_boards)
+            for festival in (festivals[n % len(festivals)] for n in range(args.boards))
         ]
         for watcher in watchers:
             watcher.start()

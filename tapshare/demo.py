@@ -146,6 +146,7 @@ class DemoPlan:
     port: int
     db: Path = field(init=False)
     logins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    screen_keys: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db = self.data_dir / "tapshare.db"
@@ -178,12 +179,14 @@ def sim_readers(festival: DemoFestival, artworks: tuple[DemoArtwork, ...], seed:
 
 
 def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
-    """Register the festivals, their artworks, stations, policies and organisers.
+    """Register the festivals, their artworks, stations, policies, organisers and a
+    screen key each.
 
     Returns the station.toml files written.
     """
     from consent.store import PolicyStore
     from dashboard.accounts import add_organiser
+    from dashboard.screens import add_screen
     from hub import registry
     from tapshare.database import connect, migrate
 
@@ -204,6 +207,7 @@ def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
             password = secrets.token_urlsafe(9)
             add_organiser(db, festival.id, email, password)
             plan.logins[festival.id] = (email, password)
+            plan.screen_keys[festival.id] = add_screen(db, festival.id, "demo screen")
             for station_number, (station, artworks) in enumerate(festival.stations.items()):
                 credentials = registry.add_station(db, festival.id, station)
                 outbox = plan.data_dir / "stations" / f"{festival.id}-{station}.outbox.db"
@@ -336,7 +340,10 @@ class Demo:
 
     def _introduce(self) -> None:
         entries = [("public board", self.url("/boards/public"))]
-        entries += [(f"{f.name} screens", self.url(f"/boards/{f.id}")) for f in FESTIVALS]
+        entries += [
+            (f"{f.name} screens", self.url(f"/boards/{f.id}?key={self.plan.screen_keys[f.id]}"))
+            for f in FESTIVALS
+        ]
         entries += [(f"{f.name} for visitors", self.url(f"/festivals/{f.id}")) for f in FESTIVALS]
         entries += [("organiser login", self.url("/organiser/login"))]
         width = max(len(label) for label, _ in entries) + 2

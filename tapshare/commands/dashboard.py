@@ -11,6 +11,8 @@ from tapshare.cli import Settings, fail
 from tapshare.database import connect, migrate
 
 DEFAULT_THREADS = 1050
+# Kept here rather than imported, so that `tapshare --help` does not load Flask.
+DEFAULT_STREAMS_PER_CLIENT = 50
 
 
 def _migrated(settings: Settings) -> None:
@@ -37,6 +39,14 @@ def _migrated(settings: Settings) -> None:
     help="Worker threads; each open live board holds one (50 stay for requests).",
 )
 @click.option(
+    "--max-streams-per-client",
+    default=DEFAULT_STREAMS_PER_CLIENT,
+    show_default=True,
+    type=click.IntRange(1, None),
+    metavar="N",
+    help="Live boards one client (an address, an IPv6 /64) may hold open; more get 429.",
+)
+@click.option(
     "--secure-cookies",
     is_flag=True,
     help="Send login cookies over HTTPS only (behind a TLS proxy).",
@@ -48,14 +58,25 @@ def _migrated(settings: Settings) -> None:
 )
 @click.pass_obj
 def dashboard_command(
-    settings: Settings, host: str, port: int, threads: int, secure_cookies: bool, dev: bool
+    settings: Settings,
+    host: str,
+    port: int,
+    threads: int,
+    max_streams_per_client: int,
+    secure_cookies: bool,
+    dev: bool,
 ) -> None:
     """Serve the web dashboard (boards, organiser area, JSON API) on --db."""
     from dashboard import create_app
     from dashboard.server import bound_port, make_server, streams_for
 
     _migrated(settings)
-    app = create_app(settings.db, max_streams=streams_for(threads), secure_cookies=secure_cookies)
+    app = create_app(
+        settings.db,
+        max_streams=streams_for(threads),
+        max_streams_per_client=max_streams_per_client,
+        secure_cookies=secure_cookies,
+    )
     if dev:
         app.run(host=host, port=port, debug=True, threaded=True)
         return

@@ -236,3 +236,57 @@ def test_a_section_leaves_an_open_board_within_two_seconds_of_valid_until(dash_d
         stream.close()
     finally:
         live.close()
+
+
+def test_the_dashboards_default_cap_is_the_apps():
+    import dashboard
+    from tapshare.commands.dashboard import DEFAULT_STREAMS_PER_CLIENT
+
+    assert DEFAULT_STREAMS_PER_CLIENT == dashboard.DEFAULT_STREAMS_PER_CLIENT
+
+
+# -- the organiser area ------------------------------------------------------------------
+
+
+def test_an_organiser_makes_sees_once_and_revokes_a_screen_key(client, dash_db):
+    token = login(client, OWNER)
+    made = client.post(
+        "/organiser/strp/screens", data={"csrf_token": token, "do": "add", "name": "foyer"}
+    )
+    assert made.status_code == 200
+    found = re.search(rf"http://localhost/boards/strp\?key=({KEY})", made.get_data(as_text=True))
+    assert found, made.get_data(as_text=True)
+    key = found.group(1)
+    listed = client.get("/organiser/strp/screens").get_data(as_text=True)
+    assert "foyer" in listed and key not in listed
+    assert client.get(f"/api/v1/boards/strp?key={key}").status_code == 200
+    refused = client.post(
+        "/organiser/strp/screens", data={"csrf_token": token, "do": "add", "name": "foyer"}
+    )
+    assert refused.status_code == 400 and "already" in refused.get_data(as_text=True)
+    revoked = client.post(
+        "/organiser/strp/screens", data={"csrf_token": token, "do": "revoke", "name": "foyer"}
+    )
+    assert revoked.status_code == 302
+    client.post("/organiser/logout", data={"csrf_token": token})
+    assert client.get(f"/api/v1/boards/strp?key={key}").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"do": "add", "name": "bad\nname"},
+        {"do": "add", "name": ""},
+        {"do": "revoke", "name": "nobody"},
+        {"do": "explode", "name": "foyer"},
+        {},
+    ],
+)
+def test_bad_screen_forms_are_refused_and_change_nothing(client, dash_db, form):
+    token = login(client, OWNER)
+    response = client.post("/organiser/strp/screens", data={"csrf_token": token, **form})
+    assert response.status_code == 400
+    assert 'class="error"' in response.get_data(as_text=True)
+    db = connect(dash_db)
+    assert db.execute("select count(*) from dashboard_screen_keys").fetchone()[0] == 0
+    db.close()
