@@ -29,6 +29,9 @@ def _security_headers(response: Response) -> Response:
     if request.blueprint == "boards" or request.path.startswith("/api/v1/boards/"):
         # A screen's address carries its key: no link on a board may pass it on.
         response.headers["Referrer-Policy"] = "no-referrer"
+    if (request.view_args or {}).get("board_id", "public") != "public":
+        # A festival's board is for its key holders: no shared cache may keep it.
+        response.headers.setdefault("Cache-Control", "private, no-store")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.blueprint == "organiser":
         # Organiser pages hold other festivals' figures and tokens: never cache them.

@@ -224,6 +224,8 @@ def test_a_festival_board_opens_only_for_its_keys_and_organisers(app, client, sc
             response = fetch(client, url + query, headers)
             assert response.status_code == expected, (who, url, response.status_code)
             assert response.headers["Referrer-Policy"] == "no-referrer", (who, url)
+            if kind != "stream":
+                assert response.headers["Cache-Control"] == "private, no-store", (who, url)
             if expected == 401:
                 assert response.headers["WWW-Authenticate"].startswith("Bearer")
             if expected == 401 and kind == "page":
