@@ -44,7 +44,12 @@ FESTIVAL_ID = {
 
 
 #: A festival's board needs one of these; ``public`` (the empty requirement) needs none.
-BOARD_SECURITY = [{}, {"screenKey": []}, {"screenKeyQuery": []}, {"organiserSession": []}]
+BOARD_SECURITY: list[dict[str, list[str]]] = [
+    {},
+    {"screenKey": []},
+    {"screenKeyQuery": []},
+    {"organiserSession": []},
+]
 NEEDS_KEY = (
     "A festival's board needs a screen key of that festival (`Authorization: Bearer KEY` or "
     "`?key=KEY`) or an organiser's login of it; the public board needs neither."
@@ -197,7 +202,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "type": "apiKey",
                     "in": "cookie",
                     "name": "tapshare_session",
-                }
+                },
             },
         },
     }

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import render_template
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 RETRY_MILLISECONDS = 2000
 FORMATS = ("json", "html")
+#: No validity window opens or closes (see :class:`ValidityBoundaries`).
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class TooManyStreams(RuntimeError):
@@ -372,9 +374,6 @@ class BoardStreams:
                 db = None
         if db is not None:
             db.close()
-
-
-NEVER = datetime.max.replace(tzinfo=data.now().tzinfo)
 
 
 class ValidityBoundaries:
