@@ -29,9 +29,22 @@
       show("reconnecting…", "reconnecting");
       if (source.readyState === EventSource.CLOSED) {
         source.close();
-        window.setTimeout(connect, 3000);
+        refusedOrRetry();
       }
     };
   }
+  // A refused stream (the screen key was revoked): reload, so that the screen shows the
+  // page that says how to get a new key. Anything else: try again in a moment.
+  function refusedOrRetry() {
+    var retry = function () { window.setTimeout(connect, 3000); };
+    if (!window.fetch) { retry(); return; }
+    window.fetch(window.location.href, { method: "HEAD", cache: "no-store" }).then(
+      function (response) {
+        if (response.status === 401) { window.location.reload(); } else { retry(); }
+      },
+      retry
+    );
+  }
+
   connect();
 })();
