@@ -99,10 +99,11 @@ def create_app(
     )
     app.extensions["tapshare_streams"] = streams
 
-    from dashboard import api, boards, errors, organiser
+    from dashboard import api, boards, errors, ngsi, organiser
 
     app.register_blueprint(boards.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(ngsi.blueprint)
     app.register_blueprint(organiser.blueprint)
     errors.register(app)
     if start_streams:

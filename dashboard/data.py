@@ -53,6 +53,11 @@ def festivals(db: Database) -> list[FestivalInfo]:
     return [_info(found) for found in queries.festivals(db)]
 
 
+def registration_dates(db: Database) -> dict[str, str]:
+    """Festival ids to the date (``YYYY-MM-DD``) each was registered."""
+    return {found.id: found.created_at[:10] for found in queries.festivals(db)}
+
+
 def festival_names(db: Database) -> dict[str, str]:
     """Festival ids to names, for rules that name another festival."""
     return {f.id: f.name for f in festivals(db)}

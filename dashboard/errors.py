@@ -30,6 +30,10 @@ def _code(error: HTTPException) -> str:
 
 def error_response(error: HTTPException, message: str | None = None) -> Response:
     """``error`` as JSON for API clients or as a page for people."""
+    if request.path.startswith("/ngsi-ld/"):
+        from dashboard.ngsi.problems import problem_response
+
+        return problem_response(error, message)
     status = error.code or 500
     text = message or error.description or error.name
     if request.path.startswith("/api/"):

@@ -249,3 +249,21 @@ _TAP_REVISIONS = [
 def tap_revisions(db: Database) -> None:
     """A per-festival revision that every removal or change of a stored tap bumps."""
     _run(db, _TAP_REVISIONS)
+
+
+_PLATFORM_KEYS = [
+    # Keys of urban data platforms (the viewer `platform`): only a SHA-256 of each key is
+    # kept, so a copy of the database does not let anyone read as the platform.
+    """CREATE TABLE platform_keys (
+        name TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL UNIQUE,    -- SHA-256 of the key, 64 lowercase hex
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+    )""",
+]
+
+
+@MIGRATIONS(name="0007_platform_keys")
+def platform_keys(db: Database) -> None:
+    """Hashed keys that let urban data platforms read as the viewer `platform`."""
+    _run(db, _PLATFORM_KEYS)

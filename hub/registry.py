@@ -7,7 +7,9 @@ ValueError) with a message fit for the user; nothing is written then.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 import sqlite3
 from typing import Final
 
@@ -231,3 +233,41 @@ def station_toml(
         f"outbox = {_toml_string(outbox)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+# -- platform keys -------------------------------------------------------------------------
+
+
+def platform_key_hash(key: str) -> str:
+    """The SHA-256 of a platform key as 64 lowercase hex: all the database keeps of it."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_platform_key(db: Database, name: str) -> str:
+    """Make a key for an urban data platform and return it (43 URL-safe characters, 256
+    random bits); only its hash is stored, so this is the one chance to hand it over."""
+    _slug("platform key name", name)
+    key = secrets.token_urlsafe(32)
+    try:
+        store.insert_platform_key(db, name, platform_key_hash(key), store.now_text())
+    except sqlite3.IntegrityError:
+        raise RegistryError(f"platform key {name!r} already exists") from None
+    return key
+
+
+def platform_keys(db: Database) -> list[tuple[str, str, str | None]]:
+    """Every platform key as (name, created_at, last_used_at); never the key itself."""
+    return store.list_platform_keys(db)
+
+
+def revoke_platform_key(db: Database, name: str) -> None:
+    """End a platform key: requests with it are refused from now on."""
+    if not store.delete_platform_key(db, name):
+        raise RegistryError(f"there is no platform key {name!r}")
+
+
+def platform_key_name(db: Database, key: str) -> str | None:
+    """The name of the platform key ``key`` (and it is marked as used), or None."""
+    if not key or len(key) > 256:
+        return None
+    return store.use_platform_key(db, platform_key_hash(key), store.now_text())

@@ -608,3 +608,39 @@ def list_erasures(db: Database, festival_id: str) -> list[dict[str, Any]]:
         {"station": r[0], "requested_at": r[1], "erased_at": r[2], "taps_deleted": r[3]}
         for r in rows
     ]
+
+
+# -- platform keys -------------------------------------------------------------------------
+
+
+def insert_platform_key(db: Database, name: str, key_hash: str, created_at: str) -> None:
+    """Store a platform key's hash; raises sqlite3.IntegrityError when the name is taken."""
+    with immediate(db):
+        db.conn.execute(
+            "INSERT INTO platform_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
+            (name, key_hash, created_at),
+        )
+
+
+def list_platform_keys(db: Database) -> list[tuple[str, str, str | None]]:
+    """Every platform key as (name, created_at, last_used_at), ordered by name."""
+    rows = db.conn.execute("SELECT name, created_at, last_used_at FROM platform_keys ORDER BY name")
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def delete_platform_key(db: Database, name: str) -> bool:
+    """Remove a platform key; False when there is none of that name."""
+    with immediate(db):
+        cursor = db.conn.execute("DELETE FROM platform_keys WHERE name = ?", (name,))
+        return cursor.rowcount == 1
+
+
+def use_platform_key(db: Database, key_hash: str, when: str) -> str | None:
+    """The name of the platform key with this hash, marked as used at ``when``; None when
+    there is no such key."""
+    with immediate(db):
+        row = db.conn.execute(
+            "UPDATE platform_keys SET last_used_at = ? WHERE key_hash = ? RETURNING name",
+            (when, key_hash),
+        ).fetchone()
+    return None if row is None else str(row[0])
