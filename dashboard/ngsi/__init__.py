@@ -22,8 +22,8 @@ from dashboard.ngsi.entities import (
     ATTRIBUTES,
     CONTEXT_PATH,
     TYPE_IRIS,
+    board_entities,
     context_document,
-    entities,
     festival_of,
     key_values,
     types_of,
@@ -64,7 +64,7 @@ def platform_entities(
     """Every entity ``viewer`` may read now, normalized (``board_options`` go to
     :func:`dashboard.data.board`, e.g. ``draft`` or ``owners``)."""
     board = data.board(db, viewer, "export", accessor=accessor, **board_options)
-    return entities(board, data.registration_dates(db))
+    return board_entities(board, data.registration_dates(db))
 
 
 def _context_url() -> str:

@@ -142,7 +142,7 @@ def _kpi(section: Section, cell: BoardCell, at: str, since: str) -> dict[str, An
     }
 
 
-def entities(board: Board, registered: Mapping[str, str]) -> list[dict[str, Any]]:
+def board_entities(board: Board, registered: Mapping[str, str]) -> list[dict[str, Any]]:
     """The board's sections as normalized NGSI-LD entities, festival by festival: the
     Event, an OpinionSummary per shown cell, and the KPI where the festival cell is shown.
 

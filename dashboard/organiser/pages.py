@@ -9,16 +9,19 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from consent.boards import policy_warnings
+from consent.boards import Board, policy_warnings
 from consent.policy import Policy, PolicyError
 from consent.receipts import receipt
 from dashboard import data
 from dashboard.database import get_db
+from dashboard.ngsi import entities as ngsi
 from dashboard.organiser import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
 from dashboard.streams import section_titles
 
 MAX_REASON_LENGTH = 500
+#: The preview of what an urban data platform reads: viewer platform, action export.
+URBAN_PLATFORM = "urban-platform"
 
 
 @blueprint.get("/")
@@ -57,6 +60,7 @@ def audiences(db: Any, festival_id: str) -> list[tuple[str, str]]:
         ("public", "The public (web board)"),
         ("network", "The network (a festival without a rule of its own)"),
         ("platform", "The platform operator"),
+        (URBAN_PLATFORM, "The urban data platform (NGSI-LD entities, export)"),
         *[(f"festival:{f.id}", f"Festival {f.name} ({f.id})") for f in others],
     ]
 
@@ -116,6 +120,8 @@ def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
     text = request.form.get("policy", "")
     audience = request.form.get("audience", "public")
     action = request.form.get("action", "display")
+    if audience == URBAN_PLATFORM:
+        action = "export"  # what a platform reads is what the festival exports to it
     reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
     if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
         return _editor(festival_id, text, errors=[f"unknown audience: {audience}"]), 400
@@ -137,6 +143,8 @@ def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
         flash(f"Saved as version {saved.version}.")
         return redirect(url_for("organiser.policy", festival_id=festival_id))
     viewer = audience
+    if audience == URBAN_PLATFORM:
+        viewer = "platform"
     if audience == "network":
         found = network_member(db, festival_id, draft, action)
         if found is None:
@@ -148,6 +156,9 @@ def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
     preview = data.board(db, viewer, action, draft=(festival_id, draft))
     body = preview.model_dump(mode="json")
     body["sections"] = [s for s in body["sections"] if s["festival"] == festival_id]
+    extra = {}
+    if audience == URBAN_PLATFORM:
+        extra["entities"] = _platform_entities(db, preview, festival_id)
     return _editor(
         festival_id,
         text,
@@ -157,7 +168,18 @@ def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
         titles=section_titles(db, body),
         warnings=policy_warnings(draft),
         explanation=data.explanation(db, data.festival(db, festival_id), draft),
+        **extra,
     )
+
+
+def _platform_entities(db: Any, preview: Board, festival_id: str) -> str:
+    """The festival's NGSI-LD entities (keyValues) in a preview board, as JSON text."""
+    found = [
+        ngsi.key_values(entity)
+        for entity in ngsi.board_entities(preview, data.registration_dates(db))
+        if ngsi.festival_of(entity["id"]) == festival_id
+    ]
+    return json.dumps(found, indent=2, ensure_ascii=False)
 
 
 @blueprint.get("/<festival_id>/history")
