@@ -125,7 +125,8 @@ def query_entities() -> Response:
     )
 
 
-@blueprint.get("/ngsi-ld/v1/entities/<path:entity_id>")
+# An id is never a path: "//" in it is part of the id, not a slash to merge.
+@blueprint.get("/ngsi-ld/v1/entities/<path:entity_id>", merge_slashes=False)
 def retrieve_entity(entity_id: str) -> Response:
     """One entity by id (``type`` and ``options`` as for the query)."""
     check_entity_id(entity_id)
