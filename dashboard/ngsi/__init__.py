@@ -106,7 +106,9 @@ def _read(ids: tuple[str, ...] | None) -> list[dict[str, Any]]:
     return platform_entities(get_db(), viewer, accessor=accessor, owners=owners)
 
 
+# The specification writes the collections with a trailing slash; clients use both.
 @blueprint.get("/ngsi-ld/v1/entities")
+@blueprint.get("/ngsi-ld/v1/entities/")
 def query_entities() -> Response:
     """Query entities: ``type``, ``id``, ``limit``, ``offset``, ``count``, ``options``."""
     query = entity_query(request.args)
@@ -139,6 +141,7 @@ def retrieve_entity(entity_id: str) -> Response:
 
 
 @blueprint.get("/ngsi-ld/v1/types")
+@blueprint.get("/ngsi-ld/v1/types/")
 def entity_types() -> Response:
     """The entity types this viewer can read (``details=true``: with their attributes)."""
     query = types_query(request.args)
