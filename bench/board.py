@@ -185,7 +185,9 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def throughput(port: int, path: str, seconds: float, clients: int) -> dict:
+def throughput(
+    port: int, path: str, seconds: float, clients: int, headers: dict | None = None
+) -> dict:
     """Requests per second of ``clients`` keep-alive clients asking for ``path``."""
     done = [0] * clients
     failures = [0] * clients
@@ -195,7 +197,7 @@ def throughput(port: int, path: str, seconds: float, clients: int) -> dict:
     def client(slot: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while time.monotonic() < stop:
-            conn.request("GET", path)
+            conn.request("GET", path, headers=headers or {})
             response = conn.getresponse()
             body = response.read()
             if response.status == 200:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlite_utils import Database
@@ -29,6 +30,8 @@ DEFAULT_OUTBOX: Final = "/var/lib/tapshare/outbox.db"
 MAX_NAME_LENGTH: Final = 200
 MAX_CHOICES: Final = 16
 MAX_BOARD_MIN_VISITORS: Final = 1_000_000
+#: How precisely a platform key's last use is kept.
+KEY_USE_RESOLUTION: Final = timedelta(minutes=1)
 
 
 class RegistryError(ValueError):
@@ -267,7 +270,15 @@ def revoke_platform_key(db: Database, name: str) -> None:
 
 
 def platform_key_name(db: Database, key: str) -> str | None:
-    """The name of the platform key ``key`` (and it is marked as used), or None."""
+    """The name of the platform key ``key``, or None; its last use is recorded to the
+    minute (not at every request, which would make every read a write)."""
     if not key or len(key) > 256:
         return None
-    return store.use_platform_key(db, platform_key_hash(key), store.now_text())
+    found = store.platform_key_by_hash(db, platform_key_hash(key))
+    if found is None:
+        return None
+    name, last_used = found
+    now = datetime.now(UTC)
+    if last_used is None or last_used < store.now_text(now - KEY_USE_RESOLUTION):
+        store.mark_platform_key_used(db, name, store.now_text(now))
+    return name

@@ -635,12 +635,15 @@ def delete_platform_key(db: Database, name: str) -> bool:
         return cursor.rowcount == 1
 
 
-def use_platform_key(db: Database, key_hash: str, when: str) -> str | None:
-    """The name of the platform key with this hash, marked as used at ``when``; None when
-    there is no such key."""
+def platform_key_by_hash(db: Database, key_hash: str) -> tuple[str, str | None] | None:
+    """(name, last_used_at) of the platform key with this hash, or None."""
+    row = db.conn.execute(
+        "SELECT name, last_used_at FROM platform_keys WHERE key_hash = ?", (key_hash,)
+    ).fetchone()
+    return None if row is None else (str(row[0]), row[1])
+
+
+def mark_platform_key_used(db: Database, name: str, when: str) -> None:
+    """Record when a platform key was last used."""
     with immediate(db):
-        row = db.conn.execute(
-            "UPDATE platform_keys SET last_used_at = ? WHERE key_hash = ? RETURNING name",
-            (when, key_hash),
-        ).fetchone()
-    return None if row is None else str(row[0])
+        db.conn.execute("UPDATE platform_keys SET last_used_at = ? WHERE name = ?", (when, name))
