@@ -92,15 +92,21 @@ def build_board(
         raise UnknownViewer(f"unknown festival {own!r}")
     festivals.sort(key=lambda festival: festival.id != own)  # stable: own first, then by id
     sections: list[Section] = []
+    read: list[tuple[str, int]] = []
     for festival in festivals:
         decision = _decision(festival, policies, viewer, action, now, draft)
         if not decision.allowed:
             continue
         sections.append(_section(source, festival, decision, now))
         if action != "display" and decision.rule != OWN and draft is None:
-            policies.record_access(
-                festival.id, accessor or viewer, viewer, action, decision.policy_version, now
-            )
+            read.append((festival.id, decision.policy_version))
+    if read:
+        # One transaction for the whole read: one commit, however many festivals it read.
+        with policies.writing():
+            for festival_id, version in read:
+                policies.record_access(
+                    festival_id, accessor or viewer, viewer, action, version, now
+                )
     return Board(viewer=viewer, generated_at=format_time(now), sections=sections)
 
 

@@ -110,7 +110,7 @@ class PolicyStore:
             raise ValueError("a policy change needs an author")
         text = json.dumps(checked.wire(), sort_keys=True, ensure_ascii=False)
         created = format_time(self.clock())
-        with self._writing():
+        with self.writing():
             # One statement picks and takes the next number, so two writers cannot share it.
             self.db.execute(
                 f"""
@@ -137,7 +137,7 @@ class PolicyStore:
         at: datetime,
     ) -> None:
         """Record that ``accessor`` (as ``viewer``) read ``festival``'s data for ``action``."""
-        with self._writing():
+        with self.writing():
             self.db.execute(
                 f"""
                 INSERT INTO {ACCESS_LOG} (festival, accessor, viewer, action, policy_version, at)
@@ -165,7 +165,7 @@ class PolicyStore:
         ]
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def writing(self) -> Iterator[None]:
         """A write transaction that takes the write lock up front.
 
         A deferred transaction that reads and then writes can fail at once, without
