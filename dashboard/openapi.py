@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from consent.boards import Board
 from dashboard.api import FestivalList
 from dashboard.errors import ErrorBody
+from dashboard.ngsi import openapi as ngsi
 
 REF = "#/components/schemas/{model}"
 
@@ -149,13 +150,19 @@ def _paths() -> dict[str, Any]:
                 **login_needed,
             }
         },
+        **ngsi.paths(),
     }
 
 
 @cache
 def _schemas() -> dict[str, Any]:
     _, top = models_json_schema(
-        [(Board, "serialization"), (FestivalList, "serialization"), (ErrorBody, "serialization")],
+        [
+            (Board, "serialization"),
+            (FestivalList, "serialization"),
+            (ErrorBody, "serialization"),
+            (ngsi.ProblemDetails, "serialization"),
+        ],
         ref_template=REF,
     )
     schemas: dict[str, Any] = top["$defs"]
@@ -202,6 +209,12 @@ def document(server_url: str) -> dict[str, Any]:
                     "type": "apiKey",
                     "in": "cookie",
                     "name": "tapshare_session",
+                },
+                "platformKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A platform key (`tapshare platform-key add`): the viewer "
+                    "`platform` of the NGSI-LD API.",
                 },
             },
         },
