@@ -235,3 +235,10 @@ def test_a_festival_that_exports_nothing_has_no_entity(client, platform, dash_db
     set_policy(dash_db, "strp", [])
     assert [i for i in _ids(client.get(ENTITIES, headers=platform.headers)) if "strp" in i] == []
     assert _ids(client.get(ENTITIES)) == []
+
+
+def test_an_organisers_login_is_no_platform_key(client, platform):
+    login(client, "organiser@ddw.example")
+    # The session cookie reads as the public: ddw's artworks go to the platform only.
+    assert _ids(client.get(ENTITIES)) == _ids(client.application.test_client().get(ENTITIES))
+    assert not [i for i in _ids(client.get(ENTITIES)) if "ddw" in i]

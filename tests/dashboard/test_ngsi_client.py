@@ -3,12 +3,15 @@ for Python) lists and fetches them from a real waitress server, as a platform wo
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 from filip.clients.ngsi_ld.cb import ContextBrokerLDClient
 from filip.models.ngsi_ld.context import ContextLDEntity, ContextLDEntityKeyValues
 
 from dashboard import create_app
+from tapshare.database import connect
 from tests.dashboard.live import LiveServer
 from tests.dashboard.ngsi import add_platform_key, exporting_festivals
 
@@ -78,3 +81,26 @@ def test_filip_without_a_key_reads_as_the_public_and_a_wrong_key_is_refused(live
         assert refused.value.response.status_code == 401
     finally:
         session.close()
+
+
+def test_many_platform_reads_at_once_each_get_their_answer_and_log_entries(live, dash_db):
+    server, platform = live
+
+    def read(_: int) -> int:
+        response = requests.get(
+            f"{server.url}/ngsi-ld/v1/entities", headers=platform.headers, timeout=30
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(read, range(24)))
+    assert statuses == [200] * 24
+    db = connect(dash_db)
+    try:
+        rows = db.execute(
+            "select festival, count(*) from consent_access_log where viewer = 'platform' "
+            "group by festival order by festival"
+        ).fetchall()
+    finally:
+        db.close()
+    assert rows == [("ddw", 24), ("strp", 24)]
