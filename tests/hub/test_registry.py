@@ -23,6 +23,7 @@ def test_migrations_are_recorded_and_run_once(db_path):
         "hub:0004_operations",
         "hub:0005_lifecycle",
         "hub:0006_tap_revisions",
+        "hub:0007_platform_keys",
     ]
     assert migrate(db_path) == []
     db = connect(db_path)
