@@ -49,4 +49,7 @@ def test_keys_differ_names_are_unique_and_revoked_keys_stop_working(runner, db_p
     assert missing.exit_code == 2 and "no platform key" in missing.output
     bad = run(runner, db_path, "add", "Not A Name")
     assert bad.exit_code == 2 and "not a valid id" in bad.output
-    assert [n for n, _, _ in registry.platform_keys(connect(db_path))] == ["city"]
+    assert [line.split()[0] for line in run(runner, db_path, "list").output.splitlines()] == [
+        "NAME",
+        "city",
+    ]
