@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from tapshare.cli import Settings, fail
+from tapshare.context import Settings, fail
 from tapshare.database import connect, migrate
 
 DEFAULT_THREADS = 1050

@@ -20,7 +20,7 @@ from hub.site_broker import (
     SiteConfigError,
     write_site_config,
 )
-from tapshare.cli import Settings, fail, open_database
+from tapshare.context import Settings, fail, open_database
 from tapshare.database import migrate
 
 

@@ -9,7 +9,7 @@ import click
 
 from hub import queries, registry, store
 from hub.registry import RegistryError
-from tapshare.cli import Settings, fail, open_database
+from tapshare.context import Settings, fail, open_database
 
 T = TypeVar("T")
 
