@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import BaseModel, Field
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from dashboard import data
@@ -15,23 +14,11 @@ from dashboard.clients import client_key
 from dashboard.database import get_db
 from dashboard.errors import error_response
 from dashboard.metrics import Metrics, exposition
+from dashboard.models import FestivalList, FestivalSummary
+from dashboard.openapi import document
 from dashboard.streams import BoardStreams, TooManyStreams, TooManyStreamsFromClient
 
 blueprint = Blueprint("api", __name__)
-
-
-class FestivalSummary(BaseModel):
-    """A registered festival."""
-
-    id: str = Field(description="The festival's slug.")
-    name: str
-    choices: list[str] = Field(description="The choices a visitor can give, in order.")
-
-
-class FestivalList(BaseModel):
-    """Every registered festival."""
-
-    festivals: list[FestivalSummary]
 
 
 def metrics() -> Metrics:
@@ -124,8 +111,6 @@ def board_stream(board_id: str) -> Response:
 @blueprint.get("/api/v1/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3 document of this API."""
-    from dashboard.openapi import document
-
     return jsonify(document(request.host_url.rstrip("/")))
 
 

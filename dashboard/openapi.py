@@ -9,8 +9,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from consent.boards import Board
-from dashboard.api import FestivalList
 from dashboard.errors import ErrorBody
+from dashboard.models import FestivalList
 
 REF = "#/components/schemas/{model}"
 
