@@ -19,7 +19,7 @@ import pytest
 
 from tapshare.mosquitto import free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 
 def _board(port: int, viewer: str, keys: dict[str, str] | None = None) -> dict | None:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from tapshare.database import connect, migrate
+from tests.conftest import Registered
 from tests.faults.capped import cap_file, capped_database
 from tests.faults.site import stored
 from tests.harness.mqtt import wait_for
-from tests.hub.conftest import Registered
 from tests.hub.running import running_hub
 from tests.hub.stream import StreamPublisher, make_opinions
 
