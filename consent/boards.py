@@ -8,7 +8,7 @@ that its current policy does not grant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -233,8 +233,3 @@ def _public_permit(rules: Sequence[Rule], prohibit: Rule) -> Rule | None:
 
 def _words(rule: Rule) -> str:
     return f"the rule '{rule.describe()}'"
-
-
-def sections_by_festival(board: Board) -> Mapping[str, Section]:
-    """The board's sections by festival id."""
-    return {section.festival: section for section in board.sections}

@@ -27,7 +27,6 @@ Action = Literal["display", "analyse", "export"]
 Level = Literal["artwork", "festival"]
 
 ACTIONS: tuple[Action, ...] = get_args(Action)
-LEVELS: tuple[Level, ...] = get_args(Level)
 RESERVED = frozenset({"public", "network", "platform"})
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

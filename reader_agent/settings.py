@@ -36,8 +36,6 @@ from protocol.signing import parse_key
 ENV_PREFIX = "TAPSHARE_STATION_"
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-#: nfcpy's names for the technologies and bit rates a reader polls for.
-TARGETS = ("106A", "106B", "212F", "424F")
 
 
 class SettingsError(ValueError):

@@ -113,7 +113,7 @@ def organiser_add(settings: Settings, festival: str, email: str) -> None:
     """Let EMAIL manage FESTIVAL in the dashboard; the password is read from standard input
     (an existing account keeps its password, which must be given)."""
     from dashboard.accounts import AccountError, add_organiser
-    from hub import queries
+    from hub import store
 
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -121,7 +121,7 @@ def organiser_add(settings: Settings, festival: str, email: str) -> None:
     _migrated(settings)
     db = connect(settings.db)
     try:
-        if queries.festival(db, festival) is None:
+        if store.get_festival(db, festival) is None:
             fail(f"unknown festival: {festival}")
         created = add_organiser(db, festival, email, password)
     except AccountError as exc:

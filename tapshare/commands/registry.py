@@ -100,7 +100,7 @@ def festival_list(settings: Settings) -> None:
         retention = dict(store.festival_retentions(db))
         rows = [
             (f.id, f.name, ",".join(f.choices), f.board_min_visitors, retention.get(f.id, "-"))
-            for f in queries.festivals(db)
+            for f in store.list_festivals(db)
         ]
     print_table(("ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS"), rows)
 
@@ -128,9 +128,9 @@ def artwork_add(settings: Settings, festival_id: str, artwork_id: str, title: st
 def artwork_list(settings: Settings, festival_id: str) -> None:
     """List a festival's artworks."""
     with open_database(settings) as db:
-        if queries.festival(db, festival_id) is None:
+        if store.get_festival(db, festival_id) is None:
             fail(f"festival {festival_id!r} is not registered")
-        rows = [(a.id, a.title) for a in queries.artworks(db, festival_id)]
+        rows = [(a.id, a.title) for a in store.list_artworks(db, festival_id)]
     print_table(("ID", "TITLE"), rows)
 
 
@@ -177,7 +177,7 @@ def station_disable(settings: Settings, festival_id: str, station_id: str) -> No
 def station_list(settings: Settings, festival_id: str) -> None:
     """List a festival's stations with their health."""
     with open_database(settings) as db:
-        if queries.festival(db, festival_id) is None:
+        if store.get_festival(db, festival_id) is None:
             fail(f"festival {festival_id!r} is not registered")
         health = queries.stations(db, festival_id)
     rows = []

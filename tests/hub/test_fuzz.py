@@ -135,9 +135,24 @@ JSON = st.recursive(
     max_leaves=6,
 )
 FIELDS = [
-    "v", "id", "festival", "station", "artwork", "visitor", "choice", "tapped_at", "seq",
-    "sig", "requested_at", "state", "at", "outbox", "readers", "version", "extra",
-]  # fmt: skip
+    "v",
+    "id",
+    "festival",
+    "station",
+    "artwork",
+    "visitor",
+    "choice",
+    "tapped_at",
+    "seq",
+    "sig",
+    "requested_at",
+    "state",
+    "at",
+    "outbox",
+    "readers",
+    "version",
+    "extra",
+]
 TOPICS = st.sampled_from(
     [
         "tapshare/v1/strp/st-01/opinion",
