@@ -1,8 +1,6 @@
-"""The JSON API under ``/api/v1`` (docs/api.md), its OpenAPI document, and ``/metrics``."""
+"""The JSON API under ``/api/v1`` (docs/api.md) and its OpenAPI document."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
@@ -13,7 +11,7 @@ from dashboard.cache import BoardCache, CachedBoard
 from dashboard.clients import client_key
 from dashboard.database import get_db
 from dashboard.errors import error_response
-from dashboard.metrics import Metrics, exposition
+from dashboard.metrics import Metrics
 from dashboard.models import FestivalList, FestivalSummary
 from dashboard.openapi import document
 from dashboard.streams import BoardStreams, TooManyStreams, TooManyStreamsFromClient
@@ -118,21 +116,3 @@ def openapi() -> Response:
 def ping() -> Response:
     """A constant answer: for health checks and as the benchmark's baseline."""
     return jsonify({"ok": True})
-
-
-@blueprint.get("/metrics")
-def prometheus() -> Response:
-    """Counters in the Prometheus text format: the hub's, board requests, open streams."""
-    from hub import queries
-
-    samples: list[Any] = list(queries.counters(get_db()))
-    samples += metrics().samples()
-    samples.append(("tapshare_dashboard_open_streams", {}, float(streams().open_streams)))
-    text = exposition(
-        samples,
-        {
-            "tapshare_dashboard_board_requests_total": "Board requests by kind.",
-            "tapshare_dashboard_open_streams": "Event streams open right now.",
-        },
-    )
-    return Response(text, mimetype="text/plain; version=0.0.4")

@@ -21,6 +21,7 @@ from tapshare.commands import (
     policy,
     reader,
     registry,
+    screens,
 )
 from tapshare.context import DEFAULT_BROKER, DEFAULT_PUBLIC_URL, Settings
 
@@ -124,6 +125,7 @@ COMMANDS: list[click.Command] = [
     *policy.COMMANDS,
     *reader.COMMANDS,
     *registry.COMMANDS,
+    *screens.COMMANDS,
 ]
 for _command in COMMANDS:
     cli.add_command(_command)
