@@ -12,7 +12,7 @@ from dashboard.clients import client_key
 from dashboard.database import get_db
 from dashboard.errors import error_response
 from dashboard.metrics import Metrics
-from dashboard.models import FestivalList, FestivalSummary
+from dashboard.models import FestivalList, FestivalSummary, Ping
 from dashboard.openapi import document
 from dashboard.streams import BoardStreams, TooManyStreams, TooManyStreamsFromClient
 
@@ -115,4 +115,4 @@ def openapi() -> Response:
 @blueprint.get("/api/v1/ping")
 def ping() -> Response:
     """A constant answer: for health checks and as the benchmark's baseline."""
-    return jsonify({"ok": True})
+    return jsonify(Ping(ok=True).model_dump())

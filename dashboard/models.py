@@ -17,3 +17,9 @@ class FestivalList(BaseModel):
     """Every registered festival."""
 
     festivals: list[FestivalSummary]
+
+
+class Ping(BaseModel):
+    """The constant answer of ``/api/v1/ping``."""
+
+    ok: bool = Field(description="Always true: the dashboard answers.")
