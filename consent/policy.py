@@ -1,4 +1,4 @@
-"""A festival's sharing policy: the rules of SPEC §5, and their validation.
+"""A festival's sharing policy: the rules of docs/policies.md, and their validation.
 
 A policy is ``{"rules": [...]}``. :meth:`Policy.checked` is the one way in from outside
 (files, forms, the database): it refuses a policy with a :class:`PolicyError` whose message

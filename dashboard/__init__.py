@@ -81,7 +81,7 @@ def create_app(
         MAX_CONTENT_LENGTH=256 * 1024,
         TAPSHARE_METRICS_TOKEN=metrics_token,
     )
-    # Boards keep the field order of SPEC §7.
+    # Boards keep the field order of docs/api.md.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if test_config:
         app.config.update(test_config)

@@ -31,7 +31,7 @@ class UnknownFestival(LookupError):
 
 
 def now() -> datetime:
-    """The server's clock, the "now" of every read (SPEC §4)."""
+    """The server's clock, the "now" of every read (docs/policies.md, Counting)."""
     return datetime.now(UTC)
 
 

@@ -1,4 +1,4 @@
-"""The wire contract of tapshare (SPEC §3): messages, topics, canonical bytes, signatures.
+"""The wire contract of tapshare (docs/protocol.md): messages, topics, canonical bytes, signatures.
 
 Imported by the station and the hub; imports nothing else of the project.
 """

@@ -1,4 +1,4 @@
-"""The three messages of the wire protocol, as frozen pydantic models (SPEC §3)."""
+"""The three messages of the wire protocol, as frozen pydantic models (docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A station's settings: one pydantic-settings model, read from station.toml (SPEC §6).
+"""A station's settings: one pydantic-settings model, read from station.toml (docs/station.md).
 
 Values come from the TOML file, and environment variables ``TAPSHARE_STATION_<KEY>`` override
 them (``TAPSHARE_STATION_BROKER``, ``TAPSHARE_STATION_STATION_SECRET``, …; ``READERS`` as a

@@ -1,4 +1,4 @@
-"""Every board equals an independent oracle written from SPEC §4 and §5 alone.
+"""Every board equals an independent oracle written from docs/policies.md alone.
 
 Hypothesis generates festivals, taps, policies, viewers, actions and times; the oracle
 below is deliberately simple (loops over raw dicts, no code shared with consent) so that a
@@ -174,7 +174,7 @@ def cases(draw: st.DrawFn) -> Case:
 
 
 # ---------------------------------------------------------------------------------------
-# The oracle: SPEC §4 and §5, read literally.
+# The oracle: docs/policies.md (how a read is decided, counting), read literally.
 
 
 def _time(text: str) -> datetime:

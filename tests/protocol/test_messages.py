@@ -1,4 +1,4 @@
-"""Every rejection reason of SPEC §3 that a message alone can show has its own test."""
+"""Every rejection reason of docs/protocol.md that a message alone can show has its own test."""
 
 import json
 from datetime import UTC, datetime, timedelta
