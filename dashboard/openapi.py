@@ -43,8 +43,12 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
 
+def _content(description: str, media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
 def _json(name: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+    return _content(description, "application/json", _ref(name))
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -121,10 +125,11 @@ OPERATIONS: Mapping[tuple[str, str], Operation] = {
     ("GET", "/api/v1/boards/{board_id}/stream"): Operation(
         "streamBoard",
         {
-            "200": {
-                "description": "An event stream; each event's data is a Board.",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            },
+            "200": _content(
+                "An event stream; each event's data is a Board.",
+                "text/event-stream",
+                {"type": "string"},
+            ),
             "401": REFUSED,
             "404": UNKNOWN_FESTIVAL,
             "429": _error(
@@ -142,12 +147,7 @@ OPERATIONS: Mapping[tuple[str, str], Operation] = {
     ),
     ("GET", "/api/v1/openapi.json"): Operation(
         "getOpenApi",
-        {
-            "200": {
-                "description": "This document.",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            }
-        },
+        {"200": _content("This document.", "application/json", {"type": "object"})},
         summary="The OpenAPI document of this API",
     ),
     ("GET", "/api/v1/ping"): Operation(

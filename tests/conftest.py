@@ -37,6 +37,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(MARKED_FIXTURES[fixture])
 
 
+@pytest.fixture(autouse=True)
+def _a_broker_needs_the_marker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that starts a Mosquitto without the ``broker`` marker, so that
+    ``scripts/test --quick`` never starts one."""
+    if request.node.get_closest_marker("broker") is not None:
+        yield
+        return
+    start = Mosquitto.start
+
+    def refuse(broker: Mosquitto, timeout: float = 10.0) -> None:
+        pytest.fail(f"{request.node.nodeid} starts a broker: mark it broker", pytrace=False)
+
+    Mosquitto.start = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Mosquitto.start = start  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def mosquitto_factory() -> Iterator[Callable[..., Mosquitto]]:
     """Start brokers with options (password file, ACL, extra config); all stop at teardown.
