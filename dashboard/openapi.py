@@ -253,9 +253,17 @@ def _operation(app: Flask, route: _Route) -> dict[str, Any]:
 def paths(app: Flask) -> dict[str, Any]:
     """The document's paths: every API route of ``app`` and every described one."""
     found: dict[str, dict[str, Any]] = {}
+    ids: set[str] = set()
     for route in _routes(app):
         if _documented(route):
-            found.setdefault(route.path, {})[route.method.lower()] = _operation(app, route)
+            operation = _operation(app, route)
+            # One view under two rules would give two operations the same id.
+            base, n = operation["operationId"], 1
+            while operation["operationId"] in ids:
+                n += 1
+                operation["operationId"] = f"{base}{n}"
+            ids.add(operation["operationId"])
+            found.setdefault(route.path, {})[route.method.lower()] = operation
     return dict(sorted(found.items()))
 
 

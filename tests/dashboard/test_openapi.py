@@ -59,6 +59,7 @@ def test_a_route_added_later_is_documented_from_its_rule_and_docstring(dash_db):
 
     app.add_url_rule("/api/v1/festivals/<festival_id>/rounds/<int:n>", "api.votes", votes)
     app.add_url_rule("/api/v1/festivals/<festival_id>/votes", "api.vote", vote, methods=["POST"])
+    app.add_url_rule("/api/v1/festivals/<festival_id>/rounds", "api.votes", votes)
     app.add_url_rule("/somewhere/<name>", "somewhere", undocumented_page)
     doc = document("http://127.0.0.1:8000", app)
     assert _api_operations(app) <= _documented(doc)
