@@ -43,8 +43,8 @@ def _lines(client, **headers) -> list[str]:
 
 def test_every_metric_keeps_its_name_and_type(client, dash_db):
     _hub_batch(dash_db)
-    client.get("/api/v1/boards/strp")
-    client.get("/boards/strp")
+    client.get("/api/v1/boards/public")
+    client.get("/boards/public")
     lines = _lines(client)
     assert "# TYPE tapshare_dashboard_board_requests_total counter" in lines
     assert 'tapshare_dashboard_board_requests_total{kind="api"} 1.0' in lines
@@ -94,7 +94,7 @@ def test_histogram_buckets_come_in_increasing_order():
 def test_two_apps_never_share_counts(dash_db):
     first = create_app(dash_db, start_streams=False).test_client()
     second = create_app(dash_db, start_streams=False).test_client()
-    first.get("/api/v1/boards/strp")
+    first.get("/api/v1/boards/public")
     assert not any("board_requests_total{" in line for line in _lines(second))
 
 
