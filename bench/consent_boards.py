@@ -47,9 +47,14 @@ def populate(path: Path, taps: int, festivals: int, artworks: int) -> list[str]:
         rules = [
             {"effect": "permit", "to": "network", "action": "display", "level": "artwork"},
             {"effect": "permit", "to": "public", "action": "display", "min_visitors": 20},
-            {"effect": "permit", "to": "platform", "action": "display", "level": "artwork",
-             "delay_minutes": 15},
-        ]  # fmt: skip
+            {
+                "effect": "permit",
+                "to": "platform",
+                "action": "display",
+                "level": "artwork",
+                "delay_minutes": 15,
+            },
+        ]
         policies.set(festival, {"rules": rules}, "bench", "bench", ids)
     rng = Random(7)
     start = datetime.now(UTC) - timedelta(hours=6)

@@ -1,4 +1,4 @@
-"""Boards: the only way opinions reach anyone (SPEC §7), each section decided by policy.
+"""Boards: the only way opinions reach anyone (docs/api.md), each section decided by policy.
 
 :func:`build_board` is the one caller of the counting methods of
 :class:`consent.sources.OpinionSource` in the whole code base (a test enforces it): the
@@ -8,7 +8,7 @@ that its current policy does not grant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -140,8 +140,9 @@ def _section(
     level: Level = decision.level or "festival"
     minimum = decision.min_visitors or 1
     delay = decision.delay_minutes or 0
-    # SPEC §4: with a delay, the board is as it stood at now - delay; without one, every
-    # stored tap counts (including taps a station's clock put slightly ahead).
+    # docs/policies.md, Counting: with a delay, the board is as it stood at now - delay;
+    # without one, every stored tap counts (including taps a station's clock put slightly
+    # ahead).
     as_of = now - timedelta(minutes=delay) if delay else None
     cells: list[BoardCell] = []
     withheld: list[str] = []
@@ -239,8 +240,3 @@ def _public_permit(rules: Sequence[Rule], prohibit: Rule) -> Rule | None:
 
 def _words(rule: Rule) -> str:
     return f"the rule '{rule.describe()}'"
-
-
-def sections_by_festival(board: Board) -> Mapping[str, Section]:
-    """The board's sections by festival id."""
-    return {section.festival: section for section in board.sections}

@@ -1,7 +1,7 @@
 """The one decision function: may viewer V do action A with owner festival O's opinions?
 
 Pure: no clock, no database. Every read of opinions for anyone goes through :func:`decide`
-(by way of :func:`consent.boards.build_board`), so SPEC §5 is enforced in one place.
+(by way of :func:`consent.boards.build_board`), so docs/policies.md is enforced in one place.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ NETWORK = "network"
 PLATFORM = "platform"
 OWN = "own"
 
-# Higher decides: festival:ID and platform over network over public (SPEC §5 step 3).
+# Higher decides: festival:ID and platform over network over public (docs/policies.md,
+# "How a read is decided", step 3).
 _SPECIFICITY = {PUBLIC: 0, NETWORK: 1, PLATFORM: 2}
 
 

@@ -1,4 +1,4 @@
-"""A policy version as ODRL 2.2 JSON-LD (SPEC §5), for other systems and for the record.
+"""A policy version as ODRL 2.2 JSON-LD (docs/policies.md), for other systems and for the record.
 
 The mapping: the policy is an ODRL ``Set`` whose assigner is the festival; each rule is a
 ``permission`` or ``prohibition`` whose assignee is the audience and whose action is

@@ -1,4 +1,4 @@
-"""A festival's sharing policy: the rules of SPEC §5, and their validation.
+"""A festival's sharing policy: the rules of docs/policies.md, and their validation.
 
 A policy is ``{"rules": [...]}``. :meth:`Policy.checked` is the one way in from outside
 (files, forms, the database): it refuses a policy with a :class:`PolicyError` whose message
@@ -27,7 +27,6 @@ Action = Literal["display", "analyse", "export"]
 Level = Literal["artwork", "festival"]
 
 ACTIONS: tuple[Action, ...] = get_args(Action)
-LEVELS: tuple[Level, ...] = get_args(Level)
 RESERVED = frozenset({"public", "network", "platform"})
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

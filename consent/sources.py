@@ -38,7 +38,7 @@ class Cell:
 
 
 class OpinionSource(Protocol):
-    """Registry facts and opinion counts, as SPEC §4 defines them.
+    """Registry facts and opinion counts, as docs/policies.md (Counting) defines them.
 
     ``as_of`` None counts every stored tap; otherwise only taps with ``tapped_at`` at or
     before ``as_of`` count, and each visitor's latest remaining tap (by ``tapped_at``, then

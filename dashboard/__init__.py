@@ -50,6 +50,7 @@ def create_app(
     board_cache_seconds: float = 1.0,
     secure_cookies: bool = False,
     start_streams: bool = True,
+    metrics_token: str | None = None,
     test_config: dict[str, Any] | None = None,
 ) -> Flask:
     """The dashboard on the (already migrated) database at ``db_path``.
@@ -60,7 +61,8 @@ def create_app(
     streams (each holds a server thread), ``max_streams_per_client`` those of one client
     (an address, an IPv6 /64); ``board_cache_seconds`` how long an audience
     board may be served again while nothing is committed (0: never). ``secure_cookies``
-    marks cookies HTTPS-only, for a dashboard served behind TLS.
+    marks cookies HTTPS-only, for a dashboard served behind TLS. ``metrics_token``, when
+    given, is the bearer token ``/metrics`` asks for.
     """
     app = Flask(__name__)
     db = connect(db_path)
@@ -77,8 +79,9 @@ def create_app(
         SESSION_COOKIE_NAME="tapshare_session",
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         MAX_CONTENT_LENGTH=256 * 1024,
+        TAPSHARE_METRICS_TOKEN=metrics_token,
     )
-    # Boards keep the field order of SPEC §7.
+    # Boards keep the field order of docs/api.md.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if test_config:
         app.config.update(test_config)
@@ -99,11 +102,12 @@ def create_app(
     )
     app.extensions["tapshare_streams"] = streams
 
-    from dashboard import api, boards, errors, ngsi, organiser
+    from dashboard import api, boards, errors, metrics, ngsi, organiser
 
     app.register_blueprint(boards.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(ngsi.blueprint)
+    app.register_blueprint(metrics.blueprint)
     app.register_blueprint(organiser.blueprint)
     errors.register(app)
     if start_streams:

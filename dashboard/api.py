@@ -1,11 +1,8 @@
-"""The JSON API under ``/api/v1`` (docs/api.md), its OpenAPI document, and ``/metrics``."""
+"""The JSON API under ``/api/v1`` (docs/api.md) and its OpenAPI document."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, current_app, jsonify, request
-from pydantic import BaseModel, Field
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from dashboard import data
@@ -14,24 +11,12 @@ from dashboard.cache import BoardCache, CachedBoard
 from dashboard.clients import client_key
 from dashboard.database import get_db
 from dashboard.errors import error_response
-from dashboard.metrics import Metrics, exposition
+from dashboard.metrics import Metrics
+from dashboard.models import FestivalList, FestivalSummary, Ping
+from dashboard.openapi import document
 from dashboard.streams import BoardStreams, TooManyStreams, TooManyStreamsFromClient
 
 blueprint = Blueprint("api", __name__)
-
-
-class FestivalSummary(BaseModel):
-    """A registered festival."""
-
-    id: str = Field(description="The festival's slug.")
-    name: str
-    choices: list[str] = Field(description="The choices a visitor can give, in order.")
-
-
-class FestivalList(BaseModel):
-    """Every registered festival."""
-
-    festivals: list[FestivalSummary]
 
 
 def metrics() -> Metrics:
@@ -124,30 +109,10 @@ def board_stream(board_id: str) -> Response:
 @blueprint.get("/api/v1/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3 document of this API."""
-    from dashboard.openapi import document
-
     return jsonify(document(request.host_url.rstrip("/")))
 
 
 @blueprint.get("/api/v1/ping")
 def ping() -> Response:
     """A constant answer: for health checks and as the benchmark's baseline."""
-    return jsonify({"ok": True})
-
-
-@blueprint.get("/metrics")
-def prometheus() -> Response:
-    """Counters in the Prometheus text format: the hub's, board requests, open streams."""
-    from hub import queries
-
-    samples: list[Any] = list(queries.counters(get_db()))
-    samples += metrics().samples()
-    samples.append(("tapshare_dashboard_open_streams", {}, float(streams().open_streams)))
-    text = exposition(
-        samples,
-        {
-            "tapshare_dashboard_board_requests_total": "Board requests by kind.",
-            "tapshare_dashboard_open_streams": "Event streams open right now.",
-        },
-    )
-    return Response(text, mimetype="text/plain; version=0.0.4")
+    return jsonify(Ping(ok=True).model_dump())

@@ -15,7 +15,7 @@ from consent.plain import explain
 from consent.policy import Action, Policy
 from consent.sources import FestivalInfo
 from consent.store import PolicyStore
-from hub import queries
+from hub import queries, store
 from hub.opinions import HubOpinions
 
 PUBLIC = "public"
@@ -31,7 +31,7 @@ class UnknownFestival(LookupError):
 
 
 def now() -> datetime:
-    """The server's clock, the "now" of every read (SPEC §4)."""
+    """The server's clock, the "now" of every read (docs/policies.md, Counting)."""
     return datetime.now(UTC)
 
 
@@ -42,7 +42,7 @@ def _info(found: Any) -> FestivalInfo:
 
 def festival(db: Database, festival_id: str) -> FestivalInfo:
     """A registered festival; raises :class:`UnknownFestival` for any other id."""
-    found = queries.festival(db, festival_id)
+    found = store.get_festival(db, festival_id)
     if found is None:
         raise UnknownFestival(festival_id)
     return _info(found)
@@ -50,12 +50,12 @@ def festival(db: Database, festival_id: str) -> FestivalInfo:
 
 def festivals(db: Database) -> list[FestivalInfo]:
     """Every registered festival, ordered by id."""
-    return [_info(found) for found in queries.festivals(db)]
+    return [_info(found) for found in store.list_festivals(db)]
 
 
 def registration_dates(db: Database) -> dict[str, str]:
     """Festival ids to the date (``YYYY-MM-DD``) each was registered."""
-    return {found.id: found.created_at[:10] for found in queries.festivals(db)}
+    return {found.id: found.created_at[:10] for found in store.list_festivals(db)}
 
 
 def festival_names(db: Database) -> dict[str, str]:
@@ -65,12 +65,12 @@ def festival_names(db: Database) -> dict[str, str]:
 
 def artwork_titles(db: Database, festival_id: str) -> dict[str, str]:
     """The festival's artworks, id to title (registry facts, not opinions)."""
-    return {artwork.id: artwork.title for artwork in queries.artworks(db, festival_id)}
+    return {artwork.id: artwork.title for artwork in store.list_artworks(db, festival_id)}
 
 
 def artworks(db: Database, festival_id: str) -> list[Any]:
     """The festival's artworks as the hub lists them."""
-    return list(queries.artworks(db, festival_id))
+    return list(store.list_artworks(db, festival_id))
 
 
 def stations(db: Database, festival_id: str) -> list[Any]:

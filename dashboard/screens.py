@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from hub import queries
+from hub import store
 
 TABLE = "dashboard_screen_keys"
 KEY_BYTES = 32
@@ -65,7 +65,7 @@ def check_name(name: str) -> str:
 
 
 def _festival(db: Database, festival: str) -> None:
-    if queries.festival(db, festival) is None:
+    if store.get_festival(db, festival) is None:
         raise ScreenKeyError(f"unknown festival: {festival}")
 
 

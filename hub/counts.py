@@ -1,5 +1,5 @@
-"""The SQL of opinion counts (SPEC §4), read by :mod:`hub.opinions` and :mod:`hub.delayed`
-only.
+"""The SQL of opinion counts (docs/policies.md, Counting), read by :mod:`hub.opinions` and
+:mod:`hub.delayed` only.
 
 Current counts come from the tables that ingest's triggers keep up to date. Counts as they
 stood at an instant come either from a recount of the stored taps (:func:`artwork_counts_as_of`,

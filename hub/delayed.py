@@ -1,6 +1,6 @@
-"""Opinion counts as they stood at an instant (SPEC §4, a delay D > 0), kept up to date
-incrementally so that a delayed board costs in proportion to the taps since the last read,
-not to every stored tap.
+"""Opinion counts as they stood at an instant (docs/policies.md, Counting: a delay D > 0),
+kept up to date incrementally so that a delayed board costs in proportion to the taps since
+the last read, not to every stored tap.
 
 A :class:`_View` holds, for one festival of one database file, each (visitor, artwork)'s
 latest tap among the taps numbered up to ``last_tap`` with ``tapped_us`` up to

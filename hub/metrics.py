@@ -25,6 +25,20 @@ COMMIT_FAILURES: Final = "tapshare_hub_commit_failures_total"
 BATCH_SIZE: Final = "tapshare_hub_batch_size"
 COMMIT_SECONDS: Final = "tapshare_hub_commit_seconds"
 
+#: What each metric counts, for the ``# HELP`` line of ``/metrics``.
+HELP: Final = {
+    RECEIVED: "Messages received from the broker, by kind (opinion, erase, status, other).",
+    STORED: "Opinions stored.",
+    DUPLICATES: "Messages dropped as duplicates of accepted ids.",
+    REJECTED: "Messages rejected as dead letters, by reason.",
+    ERASURES: "Erase requests carried out.",
+    TAPS_ERASED: "Stored taps removed by erase requests.",
+    STATUSES: "Station status messages stored.",
+    COMMIT_FAILURES: "Batches whose commit failed and was retried.",
+    BATCH_SIZE: "Messages per written batch.",
+    COMMIT_SECONDS: "Seconds to write and commit one batch.",
+}
+
 BATCH_SIZE_BUCKETS: Final = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 COMMIT_SECONDS_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The choices a festival gets when it names none (SPEC §3).
+#: The choices a festival gets when it names none (docs/operator.md, festival add).
 DEFAULT_CHOICES: tuple[str, ...] = ("love", "like", "meh", "dislike")
 
 

@@ -1,4 +1,4 @@
-"""The hub's opinion counts, as the consent layer reads them (SPEC §4).
+"""The hub's opinion counts, as the consent layer reads them (docs/policies.md, Counting).
 
 :class:`HubOpinions` is the only reader of opinion counts. Without a delay it reads the
 counts that ingest keeps up to date as taps arrive, so a read costs in proportion to the

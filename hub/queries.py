@@ -1,5 +1,6 @@
-"""Read helpers for the dashboard and the command line: registry, health, counters,
-dead letters. (Opinion counts are read only through :class:`hub.opinions.HubOpinions`.)"""
+"""Read helpers for the dashboard and the command line: station health and the hub's counters.
+(Opinion counts are read only through :class:`hub.opinions.HubOpinions`; registry rows
+through :mod:`hub.store`.)"""
 
 from __future__ import annotations
 
@@ -10,27 +11,12 @@ from typing import Any, Final
 from sqlite_utils import Database
 
 from hub import store
-from hub.models import Artwork, DeadLetter, Festival, StationHealth
+from hub.models import StationHealth
 
 #: Stations send their status every 30 seconds.
 STATUS_INTERVAL_SECONDS: Final = 30
 #: A station silent for longer than this is offline, whatever it last said.
 SILENCE_LIMIT_SECONDS: Final = 2 * STATUS_INTERVAL_SECONDS
-
-
-def festival(db: Database, festival_id: str) -> Festival | None:
-    """One festival (with its visitor key), or None."""
-    return store.get_festival(db, festival_id)
-
-
-def festivals(db: Database) -> list[Festival]:
-    """Every festival, ordered by id."""
-    return store.list_festivals(db)
-
-
-def artworks(db: Database, festival_id: str) -> list[Artwork]:
-    """A festival's artworks, ordered by id."""
-    return store.list_artworks(db, festival_id)
 
 
 def stations(db: Database, festival_id: str, now: datetime | None = None) -> list[StationHealth]:
@@ -84,13 +70,3 @@ def counters(db: Database) -> list[tuple[str, dict[str, str], float]]:
         parsed: Any = json.loads(labels)
         found.append((name, {str(k): str(v) for k, v in parsed.items()}, value))
     return found
-
-
-def dead_letters(db: Database, limit: int = 100) -> list[DeadLetter]:
-    """The latest dead letters, newest first."""
-    return store.list_dead_letters(db, limit)
-
-
-def erasures(db: Database, festival_id: str) -> list[dict[str, Any]]:
-    """A festival's erasures: station, requested_at, erased_at, taps_deleted."""
-    return store.list_erasures(db, festival_id)

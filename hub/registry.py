@@ -23,7 +23,7 @@ from hub.passwords import hash_password, new_key, new_password
 from protocol.broker import BrokerURL
 from protocol.topics import SLUG
 
-#: Ids that name audiences in sharing policies, so no festival may have them (SPEC §2).
+#: Ids that name audiences in sharing policies, so no festival may have them (docs/operator.md).
 RESERVED_FESTIVAL_IDS: Final = frozenset({"public", "network", "platform"})
 #: Where a station keeps its outbox unless its station.toml says otherwise.
 DEFAULT_OUTBOX: Final = "/var/lib/tapshare/outbox.db"
@@ -158,7 +158,7 @@ def add_artwork(db: Database, festival_id: str, artwork_id: str, title: str) -> 
 
 
 def broker_username(festival_id: str, station_id: str) -> str:
-    """A station's broker username, ``FESTIVAL.STATION`` (SPEC §2)."""
+    """A station's broker username, ``FESTIVAL.STATION`` (docs/operator.md)."""
     return f"{festival_id}.{station_id}"
 
 
@@ -221,7 +221,7 @@ def _toml_string(value: str) -> str:
 def station_toml(
     credentials: StationCredentials, broker: BrokerURL, outbox: str = DEFAULT_OUTBOX
 ) -> str:
-    """The station.toml of SPEC §6 for a new station, without readers.
+    """The station.toml of docs/station.md for a new station, without readers.
 
     ``broker`` says where the broker is; the station's own username and password replace
     any credentials it carries.

@@ -150,9 +150,9 @@ def write_site_config(
     directory = directory.resolve()
     paths = (directory / "passwd", directory / "acl", directory / CONFIG_NAME)
     known = {festival: hashed for _, hashed, festival in store.bridge_accounts(db)}
-    password = None if rotate_bridge_password else _existing_password(
-        paths[2], known.get(festival_id)
-    )  # fmt: skip
+    password = (
+        None if rotate_bridge_password else _existing_password(paths[2], known.get(festival_id))
+    )
     renewed = password is None
     if password is None:
         password = new_password()
@@ -168,7 +168,10 @@ def write_site_config(
     if renewed:
         # Kept only once the files are written, so a failure leaves the old account.
         store.set_bridge_account(
-            db, festival_id, bridge_username(festival_id), hash_password(password),
+            db,
+            festival_id,
+            bridge_username(festival_id),
+            hash_password(password),
             store.now_text(),
-        )  # fmt: skip
+        )
     return SiteConfig(*paths, len(stations), bridge_username(festival_id), renewed)

@@ -1,6 +1,6 @@
 """Decide what becomes of one received message: store it, or reject it with a reason.
 
-Every rule of SPEC §3 is checked here, in an order that gives the most telling reason: the
+Every rule of docs/protocol.md is checked here, in an order that gives the most telling reason: the
 topic first, then the payload's form, then whether topic and payload agree, then the
 registry, then the signature (nothing a station did not sign is looked at further), then
 the artwork and choice, and last the clock. Duplicates are found by the store, which knows

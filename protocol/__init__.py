@@ -1,4 +1,4 @@
-"""The wire contract of tapshare (SPEC §3): messages, topics, canonical bytes, signatures.
+"""The wire contract of tapshare (docs/protocol.md): messages, topics, canonical bytes, signatures.
 
 Imported by the station and the hub; imports nothing else of the project.
 """
@@ -11,9 +11,7 @@ from protocol.messages import (
     ReaderState,
     StationStatus,
     check_clock,
-    check_signature,
     decode_object,
-    parse_erase,
     parse_opinion,
     parse_status,
 )
@@ -39,10 +37,8 @@ __all__ = [
     "TopicKind",
     "canonical_bytes",
     "check_clock",
-    "check_signature",
     "decode_object",
     "format_timestamp",
-    "parse_erase",
     "parse_key",
     "parse_opinion",
     "parse_status",

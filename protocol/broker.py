@@ -1,4 +1,4 @@
-"""Broker addresses as the command line and station.toml write them (SPEC §6).
+"""Broker addresses as the command line and station.toml write them (docs/cli.md, docs/station.md).
 
 ``mqtt://[user:pass@]host[:port]`` or ``mqtts://…`` for TLS.
 """

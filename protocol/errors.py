@@ -1,4 +1,4 @@
-"""Why a message is refused: one reason code per rule of SPEC §3."""
+"""Why a message is refused: one reason code per rule of docs/protocol.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three messages of the wire protocol, as frozen pydantic models (SPEC §3)."""
+"""The three messages of the wire protocol, as frozen pydantic models (docs/protocol.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from protocol.errors import Rejected
-from protocol.signing import signed, verify
+from protocol.signing import signed
 from protocol.timestamps import format_timestamp, parse_timestamp
 
 MAX_PAYLOAD_BYTES: Final = 2048
@@ -267,11 +267,6 @@ def parse_opinion(payload: bytes) -> Opinion:
     return validate(Opinion, decode_object(payload))
 
 
-def parse_erase(payload: bytes) -> EraseRequest:
-    """Decode and validate an erase request payload (signature not checked here)."""
-    return validate(EraseRequest, decode_object(payload))
-
-
 def parse_status(payload: bytes) -> StationStatus:
     """Decode and validate a station status payload."""
     return validate(StationStatus, decode_object(payload))
@@ -287,9 +282,3 @@ def check_clock(message: Opinion | EraseRequest, now: datetime) -> None:
             "future_timestamp",
             f"stamped {message.instant.isoformat()}, more than 5 minutes after {now.isoformat()}",
         )
-
-
-def check_signature(message: Opinion | EraseRequest, station_secret: bytes) -> None:
-    """Refuse a message whose ``sig`` is not right for the station's secret."""
-    if not verify(message, station_secret):
-        raise Rejected("bad_signature", "sig does not verify under the station's secret")

@@ -1,4 +1,4 @@
-"""Canonical bytes, HMAC-SHA256 signatures and the visitor pseudonym (SPEC §3)."""
+"""Canonical bytes, HMAC-SHA256 signatures and the visitor pseudonym (docs/protocol.md)."""
 
 from __future__ import annotations
 

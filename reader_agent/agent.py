@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -26,9 +26,17 @@ from reader_agent.feedback import Feedback, make_feedback
 from reader_agent.outbox import Outbox, OutboxError, OutboxFull
 from reader_agent.publisher import Publisher
 from reader_agent.settings import ReaderSettings, StationSettings
-from reader_agent.sources import ReaderError, TagSource, make_source
+from reader_agent.simulation import SimulatedSource
+from reader_agent.sources import NfcSource, ReaderError, TagSource
 
 log = logging.getLogger(__name__)
+
+
+def make_source(device: str, targets: Sequence[str] | None = None) -> TagSource:
+    """The source for a reader's ``device`` setting: ``sim:…`` or an nfcpy path."""
+    if device.startswith("sim:"):
+        return SimulatedSource(device)
+    return NfcSource(device, targets)
 
 
 def _version() -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,23 +44,6 @@ class NoFeedback:
 
     def failed(self) -> None:
         pass
-
-    def close(self) -> None:
-        pass
-
-
-class CallbackFeedback:
-    """Calls functions; for programs that embed a station and show taps their own way."""
-
-    def __init__(self, recorded: Callable[[], None], failed: Callable[[], None]) -> None:
-        self._recorded = recorded
-        self._failed = failed
-
-    def recorded(self) -> None:
-        self._recorded()
-
-    def failed(self) -> None:
-        self._failed()
 
     def close(self) -> None:
         pass

@@ -1,4 +1,4 @@
-"""A station's settings: one pydantic-settings model, read from station.toml (SPEC §6).
+"""A station's settings: one pydantic-settings model, read from station.toml (docs/station.md).
 
 Values come from the TOML file, and environment variables ``TAPSHARE_STATION_<KEY>`` override
 them (``TAPSHARE_STATION_BROKER``, ``TAPSHARE_STATION_STATION_SECRET``, …; ``READERS`` as a
@@ -36,8 +36,6 @@ from protocol.signing import parse_key
 ENV_PREFIX = "TAPSHARE_STATION_"
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-#: nfcpy's names for the technologies and bit rates a reader polls for.
-TARGETS = ("106A", "106B", "212F", "424F")
 
 
 class SettingsError(ValueError):

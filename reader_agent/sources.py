@@ -112,12 +112,3 @@ class NfcSource(TagSource):
 
     def feedback_device(self) -> Any | None:
         return self._clf.device if self._clf is not None else None
-
-
-def make_source(device: str, targets: Sequence[str] | None = None) -> TagSource:
-    """The source for a reader's ``device`` setting: ``sim:…`` or an nfcpy path."""
-    if device.startswith("sim:"):
-        from reader_agent.simulation import SimulatedSource
-
-        return SimulatedSource(device)
-    return NfcSource(device, targets)

@@ -3,62 +3,28 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
-from sqlite_utils import Database
 
 from protocol.broker import BrokerURL, parse_broker_url
 from tapshare import __version__
-
-DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-
-
-class CommandError(click.ClickException):
-    """Bad arguments or input: one clear line on standard error, exit status 2."""
-
-    exit_code = 2
-
-
-def fail(message: str) -> NoReturn:
-    """Stop the command with a clear one-line error and exit status 2."""
-    raise CommandError(message)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the group's own options say, passed down to every command."""
-
-    db: Path
-    broker: BrokerURL
-    broker_given: bool
-    public_url: str = DEFAULT_PUBLIC_URL
-
-    def address(self, path: str) -> str:
-        """An address of the dashboard as visitors and screens reach it (``--public-url``)."""
-        return self.public_url + "/" + path.lstrip("/")
-
-
-@contextmanager
-def open_database(settings: Settings) -> Iterator[Database]:
-    """The database of ``--db`` with its schema brought up to date; errors end with exit 2."""
-    from tapshare.database import connect, migrate
-
-    try:
-        migrate(settings.db)
-        db = connect(settings.db)
-    except Exception as exc:  # sqlite3 errors: not a database, unwritable directory, ...
-        fail(f"cannot open database {settings.db}: {exc}")
-    try:
-        yield db
-    finally:
-        db.close()
+from tapshare.commands import (
+    dashboard,
+    database,
+    demo,
+    hub,
+    lifecycle,
+    platform,
+    policy,
+    reader,
+    registry,
+    screens,
+)
+from tapshare.context import DEFAULT_BROKER, DEFAULT_PUBLIC_URL, Settings
 
 
 class TapshareGroup(click.Group):
@@ -150,10 +116,18 @@ def main() -> None:
     cli.main(prog_name="tapshare")
 
 
-def _register_commands() -> None:
-    from tapshare.commands import register
-
-    register(cli)
-
-
-_register_commands()
+# Every command of the program, module by module; a new module of commands is added here.
+COMMANDS: list[click.Command] = [
+    *dashboard.COMMANDS,
+    *database.COMMANDS,
+    *demo.COMMANDS,
+    *hub.COMMANDS,
+    *lifecycle.COMMANDS,
+    *platform.COMMANDS,
+    *policy.COMMANDS,
+    *reader.COMMANDS,
+    *registry.COMMANDS,
+    *screens.COMMANDS,
+]
+for _command in COMMANDS:
+    cli.add_command(_command)

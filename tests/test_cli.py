@@ -38,7 +38,7 @@ def test_public_url_is_checked_and_reaches_commands():
     import click
     from click.testing import CliRunner
 
-    from tapshare.cli import Settings
+    from tapshare.context import Settings
 
     for bad in ("ftp://x", "127.0.0.1:8000", "https://", "https://x/?a=1"):
         result = subprocess.run(

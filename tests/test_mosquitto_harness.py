@@ -91,3 +91,12 @@ def test_password_file_and_acl(mosquitto_factory, tmp_path):
 def test_missing_mosquitto_is_a_clear_error():
     with pytest.raises(BrokerUnavailable, match="not on PATH"):
         Mosquitto(executable="mosquitto-that-does-not-exist")
+
+
+def test_a_test_without_the_broker_marker_cannot_start_one():
+    broker = Mosquitto()
+    try:
+        with pytest.raises(pytest.fail.Exception, match="mark it broker"):
+            broker.start()
+    finally:
+        broker.close()

@@ -4,10 +4,8 @@ and an organiser sees only the festivals they manage."""
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-blueprint = Blueprint("organiser", __name__, url_prefix="/organiser")
-
-from dashboard.organiser import auth, exports, pages, screens  # noqa: E402  (routes register here)
+# Importing the route modules adds their routes to the blueprint.
+from dashboard.organiser import auth, exports, pages, screens
+from dashboard.organiser.area import blueprint
 
 __all__ = ["auth", "blueprint", "exports", "pages", "screens"]

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from dashboard import accounts
 from dashboard.database import get_db
-from dashboard.organiser import blueprint
+from dashboard.organiser.area import blueprint
 
 View = TypeVar("View", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -13,7 +13,7 @@ from werkzeug.exceptions import NotFound
 
 from dashboard import data
 from dashboard.database import get_db
-from dashboard.organiser import blueprint
+from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
 
 FORMATS = ("csv", "json")

@@ -15,7 +15,7 @@ from consent.receipts import receipt
 from dashboard import data
 from dashboard.database import get_db
 from dashboard.ngsi import entities as ngsi
-from dashboard.organiser import blueprint
+from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
 from dashboard.streams import section_titles
 

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from dashboard import data, screens
 from dashboard.database import get_db
-from dashboard.organiser import blueprint
+from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+from pathlib import Path
 
 import click
 
-from tapshare.cli import Settings, fail
+from tapshare.context import Settings, fail
 from tapshare.database import connect, migrate
 
 DEFAULT_THREADS = 1050
 # Kept here rather than imported, so that `tapshare --help` does not load Flask.
 DEFAULT_STREAMS_PER_CLIENT = 50
+METRICS_TOKEN_ENV = "TAPSHARE_METRICS_TOKEN"
 
 
 def _migrated(settings: Settings) -> None:
@@ -20,6 +23,24 @@ def _migrated(settings: Settings) -> None:
         migrate(settings.db)
     except Exception as exc:  # a file that is not a database, a read-only directory
         fail(f"cannot open {settings.db}: {exc}")
+
+
+def _metrics_token(path: Path | None) -> str | None:
+    """The bearer token of ``/metrics``: from the file, else env TAPSHARE_METRICS_TOKEN."""
+    if path is not None:
+        where = f"the metrics token file {path}"
+        try:
+            token = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}")
+    elif METRICS_TOKEN_ENV in os.environ:
+        where, token = METRICS_TOKEN_ENV, os.environ[METRICS_TOKEN_ENV]
+    else:
+        return None
+    token = token.strip()
+    if not token or any(c.isspace() for c in token):
+        fail(f"{where} must hold one token: no spaces, not empty")
+    return token
 
 
 @click.command("dashboard")
@@ -52,6 +73,12 @@ def _migrated(settings: Settings) -> None:
     help="Send login cookies over HTTPS only (behind a TLS proxy).",
 )
 @click.option(
+    "--metrics-token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file holding the bearer token /metrics asks for (env TAPSHARE_METRICS_TOKEN "
+    "holds the token itself); without either, /metrics is open to anyone who reaches it.",
+)
+@click.option(
     "--dev",
     is_flag=True,
     help="Development mode: Flask's reloading server with debug pages; never in production.",
@@ -64,6 +91,7 @@ def dashboard_command(
     threads: int,
     max_streams_per_client: int,
     secure_cookies: bool,
+    metrics_token_file: Path | None,
     dev: bool,
 ) -> None:
     """Serve the web dashboard (boards, organiser area, JSON API) on --db."""
@@ -76,6 +104,7 @@ def dashboard_command(
         max_streams=streams_for(threads),
         max_streams_per_client=max_streams_per_client,
         secure_cookies=secure_cookies,
+        metrics_token=_metrics_token(metrics_token_file),
     )
     if dev:
         app.run(host=host, port=port, debug=True, threaded=True)
@@ -113,7 +142,7 @@ def organiser_add(settings: Settings, festival: str, email: str) -> None:
     """Let EMAIL manage FESTIVAL in the dashboard; the password is read from standard input
     (an existing account keeps its password, which must be given)."""
     from dashboard.accounts import AccountError, add_organiser
-    from hub import queries
+    from hub import store
 
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -121,7 +150,7 @@ def organiser_add(settings: Settings, festival: str, email: str) -> None:
     _migrated(settings)
     db = connect(settings.db)
     try:
-        if queries.festival(db, festival) is None:
+        if store.get_festival(db, festival) is None:
             fail(f"unknown festival: {festival}")
         created = add_organiser(db, festival, email, password)
     except AccountError as exc:

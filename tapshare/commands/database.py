@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tapshare.cli import Settings, fail
+from tapshare.context import Settings, fail
 from tapshare.database import migrate
 
 

@@ -8,7 +8,7 @@ from types import FrameType
 
 import click
 
-from tapshare.cli import fail
+from tapshare.context import fail
 
 
 @click.command("demo")

@@ -11,7 +11,7 @@ from types import FrameType
 
 import click
 
-from hub import queries
+from hub import store
 from hub.broker_config import HUB_USERNAME, write_broker_config
 from hub.ingest import BrokerAuthError, Hub, WriterError
 from hub.site_broker import (
@@ -20,7 +20,7 @@ from hub.site_broker import (
     SiteConfigError,
     write_site_config,
 )
-from tapshare.cli import Settings, fail, open_database
+from tapshare.context import Settings, fail, open_database
 from tapshare.database import migrate
 
 
@@ -148,9 +148,14 @@ def _site_config(
     with open_database(settings) as db:
         try:
             written = write_site_config(
-                db, festival, out, settings.broker, listen_port=port, max_queued=max_queued,
+                db,
+                festival,
+                out,
+                settings.broker,
+                listen_port=port,
+                max_queued=max_queued,
                 rotate_bridge_password=rotate,
-            )  # fmt: skip
+            )
         except SiteConfigError as exc:
             fail(str(exc))
         except OSError as exc:
@@ -180,7 +185,7 @@ def _site_config(
 def dead_letters_command(settings: Settings, limit: int) -> None:
     """Print the latest rejected messages, newest first, as JSON lines."""
     with open_database(settings) as db:
-        letters = queries.dead_letters(db, limit)
+        letters = store.list_dead_letters(db, limit)
     for letter in letters:
         click.echo(json.dumps(letter.as_json(), ensure_ascii=False))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from hub.lifecycle import BackupError, apply_retention, backup
-from tapshare.cli import Settings, fail, open_database
+from tapshare.context import Settings, fail, open_database
 
 #: Databases smaller than this many pages are copied without progress lines.
 _PROGRESS_FROM_PAGES = 4 * 4096

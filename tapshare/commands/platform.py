@@ -7,8 +7,8 @@ import click
 
 from hub import registry
 from hub.registry import RegistryError
-from tapshare.cli import Settings, fail, open_database
 from tapshare.commands.registry import print_table
+from tapshare.context import Settings, fail, open_database
 
 
 @click.group("platform-key")

@@ -20,7 +20,7 @@ from consent.receipts import receipt
 from consent.sources import FestivalInfo, OpinionSource
 from consent.store import PolicyStore, PolicyVersion
 from hub.opinions import HubOpinions
-from tapshare.cli import Settings, fail, open_database
+from tapshare.context import Settings, fail, open_database
 
 MAX_POLICY_BYTES = 1_000_000
 

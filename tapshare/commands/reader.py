@@ -12,7 +12,7 @@ import click
 from reader_agent.agent import Station
 from reader_agent.outbox import OutboxError
 from reader_agent.settings import SettingsError, load_settings
-from tapshare.cli import fail
+from tapshare.context import fail
 
 
 @click.command("reader")

@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import click
+from sqlite_utils import Database
 
 from hub import queries, registry, store
 from hub.registry import RegistryError
-from tapshare.cli import Settings, fail, open_database
+from tapshare.context import Settings, fail, open_database
 
 T = TypeVar("T")
 
@@ -100,7 +101,7 @@ def festival_list(settings: Settings) -> None:
         retention = dict(store.festival_retentions(db))
         rows = [
             (f.id, f.name, ",".join(f.choices), f.board_min_visitors, retention.get(f.id, "-"))
-            for f in queries.festivals(db)
+            for f in store.list_festivals(db)
         ]
     print_table(("ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS"), rows)
 
@@ -122,15 +123,20 @@ def artwork_add(settings: Settings, festival_id: str, artwork_id: str, title: st
     click.echo(f"artwork {artwork.id} registered for festival {artwork.festival}")
 
 
+def _registered(db: Database, festival_id: str) -> None:
+    """Stop with a clear error unless the festival is registered."""
+    if store.get_festival(db, festival_id) is None:
+        fail(f"festival {festival_id!r} is not registered")
+
+
 @artwork_group.command("list")
 @click.argument("festival_id", metavar="FESTIVAL")
 @click.pass_obj
 def artwork_list(settings: Settings, festival_id: str) -> None:
     """List a festival's artworks."""
     with open_database(settings) as db:
-        if queries.festival(db, festival_id) is None:
-            fail(f"festival {festival_id!r} is not registered")
-        rows = [(a.id, a.title) for a in queries.artworks(db, festival_id)]
+        _registered(db, festival_id)
+        rows = [(a.id, a.title) for a in store.list_artworks(db, festival_id)]
     print_table(("ID", "TITLE"), rows)
 
 
@@ -177,8 +183,7 @@ def station_disable(settings: Settings, festival_id: str, station_id: str) -> No
 def station_list(settings: Settings, festival_id: str) -> None:
     """List a festival's stations with their health."""
     with open_database(settings) as db:
-        if queries.festival(db, festival_id) is None:
-            fail(f"festival {festival_id!r} is not registered")
+        _registered(db, festival_id)
         health = queries.stations(db, festival_id)
     rows = []
     for s in health:

@@ -7,8 +7,8 @@ from typing import TypeVar
 
 import click
 
-from tapshare.cli import Settings, fail, open_database
 from tapshare.commands.registry import print_table
+from tapshare.context import Settings, fail, open_database
 
 T = TypeVar("T")
 

@@ -1,14 +1,12 @@
-"""Fixtures for consent tests: a fresh database with the consent tables, a policy store."""
+"""Fixtures for consent tests: a clock moved by hand, a policy store on the shared ``db``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlite_utils import Database
 
-from consent.migrations import MIGRATIONS
 from consent.store import PolicyStore
 
 
@@ -24,14 +22,6 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
-
-
-@pytest.fixture
-def db() -> Iterator[Database]:
-    database = Database(memory=True)
-    MIGRATIONS.apply(database)
-    yield database
-    database.close()
 
 
 @pytest.fixture

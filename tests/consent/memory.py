@@ -1,4 +1,5 @@
-"""A small in-memory OpinionSource for tests of the board function, counting per SPEC §4."""
+"""A small in-memory OpinionSource for tests of the board function, counting as in
+docs/policies.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Truth tables for the decision function, one line of SPEC §5 after another."""
+"""Truth tables for the decision function, one step of docs/policies.md ("How a read is
+decided") after another."""
 
 from __future__ import annotations
 

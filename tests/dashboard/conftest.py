@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +22,10 @@ OWNER = "owner@strp.example"
 OTHER = "organiser@ddw.example"
 
 
-@pytest.fixture
-def dash_db(db_path: Path) -> Path:
-    """The database: festivals strp (3 artworks, 2 stations), ddw (1 artwork) and glow."""
+@pytest.fixture(scope="session")
+def dash_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database of ``dash_db``, built once: hashing the organisers' passwords is slow."""
+    db_path = tmp_path_factory.mktemp("dash-template") / "tapshare.db"
     migrate(db_path)
     db = connect(db_path)
     registry.add_festival(db, "strp", "STRP")
@@ -38,6 +40,19 @@ def dash_db(db_path: Path) -> Path:
     add_organiser(db, "strp", OWNER, PASSWORD)
     add_organiser(db, "ddw", OTHER, PASSWORD)
     db.close()
+    return db_path
+
+
+@pytest.fixture
+def dash_db(dash_db_template: Path, db_path: Path) -> Path:
+    """The database: festivals strp (3 artworks, 2 stations), ddw (1 artwork) and glow,
+    and an organiser each of strp and ddw; a fresh copy for each test."""
+    source = sqlite3.connect(dash_db_template)
+    target = sqlite3.connect(db_path)
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
     return db_path
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from consent.store import PolicyStore
-from hub import queries
+from hub import store
 from tapshare.database import connect
 
 
@@ -14,7 +14,7 @@ def set_policy(db_path: Path, festival: str, rules: list[dict[str, Any]]) -> Non
     """Replace the festival's policy with ``rules``."""
     db = connect(db_path)
     try:
-        known = {f.id for f in queries.festivals(db)}
+        known = {f.id for f in store.list_festivals(db)}
         PolicyStore(db).set(festival, {"rules": rules}, "test@example.org", "test", known)
     finally:
         db.close()

@@ -1,4 +1,4 @@
-"""The JSON API of SPEC §7, its errors and its OpenAPI document."""
+"""The JSON API of docs/api.md, its errors and its OpenAPI document."""
 
 from __future__ import annotations
 

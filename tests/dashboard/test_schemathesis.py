@@ -25,6 +25,8 @@ from tests.dashboard.conftest import login
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
 
+pytestmark = pytest.mark.slow
+
 # Examples generated per operation and per caller (anonymous, logged in): with the five
 # operations of the document that is up to 5 x 2 x 100 = 1,000 generated requests, plus
 # every operation with each known id.

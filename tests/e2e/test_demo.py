@@ -19,7 +19,7 @@ import pytest
 
 from tapshare.mosquitto import free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 
 def _board(port: int, viewer: str, keys: dict[str, str] | None = None) -> dict | None:
@@ -58,8 +58,8 @@ def _filled(board: dict | None, festival: str) -> bool:
 def test_demo_fills_the_boards_and_keeps_the_private_festival_private(broker, tmp_path: Path):
     port = free_port()
     data_dir = tmp_path / "demo"
-    argv = [sys.executable, "-m", "tapshare", "demo", "--duration", "20", "--port", str(port),
-            "--data-dir", str(data_dir)]  # fmt: skip
+    argv = [sys.executable, "-m", "tapshare", "demo", "--duration", "20"]
+    argv += ["--port", str(port), "--data-dir", str(data_dir)]
     if broker == "embedded":
         argv.append("--embedded-broker")
     env = {**os.environ, "PATH": os.environ.get("PATH", "") + ":/usr/sbin"}

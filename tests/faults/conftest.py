@@ -1,5 +1,4 @@
-"""Fixtures of the fault suite: the hub's registry fixtures, and directories a broker
-running as its own user can reach."""
+"""Fixtures of the fault suite: directories a broker running as its own user can reach."""
 
 from __future__ import annotations
 
@@ -9,10 +8,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.hub.conftest import db, registered
-
-__all__ = ["broker_dir", "db", "registered"]
 
 
 @pytest.fixture

@@ -37,9 +37,12 @@ def start_site(
     site_port = free_port()
     # The site first: it makes the bridge account the hub's broker must know.
     write_site_config(
-        db, festival, site_dir, parse_broker_url(f"mqtt://127.0.0.1:{hub_port}"),
+        db,
+        festival,
+        site_dir,
+        parse_broker_url(f"mqtt://127.0.0.1:{hub_port}"),
         listen_port=site_port,
-    )  # fmt: skip
+    )
     written = write_broker_config(db, tmp_path / "hub-conf")
     assert written.hub_password is not None
     hub_broker = factory(

@@ -3,8 +3,6 @@ hub's broker, and the hub stores each exactly once, also across a cut link."""
 
 from __future__ import annotations
 
-import time
-
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -29,10 +27,8 @@ def test_taps_travel_station_site_broker_bridge_hub(
     with running_hub(db_path, site.hub_broker, site.hub_url):
         stream = StreamPublisher(site.site_broker, registered.st1, payloads, login=True).start()
         try:
-            assert wait_for(lambda: stored(db_path)[0] >= COUNT, 60), stored(db_path)
-            assert stream.done.wait(60)
-            time.sleep(0.5)  # a redelivery would show now; it must change nothing
-            assert stored(db_path) == (COUNT, COUNT, 0)
+            stream.finish(lambda: stored(db_path)[0], COUNT)
+            assert stored(db_path) == (COUNT + 1, COUNT + 1, 0)
         finally:
             stream.close()
 
@@ -57,15 +53,16 @@ def test_the_link_cut_and_restored_loses_and_duplicates_nothing(
             assert stored(db_path)[0] == 1000
             site.hub_broker.start()
             assert wait_for(lambda: stored(db_path)[0] >= COUNT, 60), stored(db_path)
-            time.sleep(0.5)
-            assert stored(db_path) == (COUNT, COUNT, 0)
+            stream.settle(lambda: stored(db_path)[0])  # a redelivery would show by then
+            assert stored(db_path) == (COUNT + 1, COUNT + 1, 0)
         finally:
             stream.close()
 
 
-def connect_result(broker, username: str, password: str) -> int:
+def connect_result(broker, station) -> int:
+    """The reason code of the broker's answer to a station's login."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-    client.username_pw_set(username, password)
+    client.username_pw_set(station.broker_username, station.broker_password)
     results: list[int] = []
     client.on_connect = lambda c, u, f, reason, p: results.append(reason.value)
     client.connect(broker.host, broker.port)
@@ -82,13 +79,10 @@ def test_site_broker_admits_only_its_festivals_stations(
     db, registered, tmp_path, mosquitto_factory, broker_dir
 ):
     site = start_site(db, tmp_path, mosquitto_factory, broker_dir)
-    assert connect_result(site.site_broker, registered.st1.broker_username,
-                          registered.st1.broker_password) == 0  # fmt: skip
+    assert connect_result(site.site_broker, registered.st1) == 0
     # dfest's station has an account on the hub's broker, not on strp's site broker.
-    assert connect_result(site.hub_broker, registered.d1.broker_username,
-                          registered.d1.broker_password) == 0  # fmt: skip
-    assert connect_result(site.site_broker, registered.d1.broker_username,
-                          registered.d1.broker_password) != 0  # fmt: skip
+    assert connect_result(site.hub_broker, registered.d1) == 0
+    assert connect_result(site.site_broker, registered.d1) != 0
     acl = (tmp_path / "hub-conf" / "acl").read_text()
     assert "user tapshare-site-strp\ntopic write tapshare/v1/strp/#\n" in acl
 
@@ -98,21 +92,25 @@ def test_cli_writes_the_site_config_and_keeps_the_bridge_password(
 ):
     base = ["--db", str(db_path), "--broker", "mqtt://hub.example.org:1883"]
     out = tmp_path / "site"
-    first = runner.invoke(cli, [*base, "broker-config", "--site", "strp", "--out", str(out),
-                                "--listen-port", "1884", "--max-queued", "5000"])  # fmt: skip
+    site = [*base, "broker-config", "--site", "strp", "--out", str(out)]
+    first = runner.invoke(cli, [*site, "--listen-port", "1884", "--max-queued", "5000"])
     assert first.exit_code == 0, first.output
     assert "the bridge has a new password" in first.output
     text = (out / CONFIG_NAME).read_text()
-    for line in ("listener 1884", "address hub.example.org:1883", "cleansession false",
-                 "topic tapshare/v1/strp/# out 1", "max_queued_messages 5000",
-                 "remote_username tapshare-site-strp"):  # fmt: skip
+    for line in (
+        "listener 1884",
+        "address hub.example.org:1883",
+        "cleansession false",
+        "topic tapshare/v1/strp/# out 1",
+        "max_queued_messages 5000",
+        "remote_username tapshare-site-strp",
+    ):
         assert f"\n{line}\n" in text, line
     assert (out / "passwd").read_text().count("\n") == 2  # strp's two stations
     assert "dfest" not in (out / "passwd").read_text() + (out / "acl").read_text()
     assert oct((out / CONFIG_NAME).stat().st_mode & 0o777) == "0o600"
     # A second run (a station added later) keeps the bridge's password.
-    again = runner.invoke(cli, [*base, "broker-config", "--site", "strp", "--out", str(out),
-                                "--listen-port", "1884"])  # fmt: skip
+    again = runner.invoke(cli, [*site, "--listen-port", "1884"])
     assert again.exit_code == 0, again.output
     assert "new password" not in again.output
     assert (out / CONFIG_NAME).read_text().split("remote_password")[1].split("\n")[0] == (
@@ -120,8 +118,7 @@ def test_cli_writes_the_site_config_and_keeps_the_bridge_password(
     )
     unknown = runner.invoke(cli, [*base, "broker-config", "--site", "nope", "--out", str(out)])
     assert unknown.exit_code == 2 and "not registered" in unknown.stderr
-    misplaced = runner.invoke(cli, [*base, "broker-config", "--out", str(out),
-                                    "--max-queued", "5"])  # fmt: skip
+    misplaced = runner.invoke(cli, [*base, "broker-config", "--out", str(out), "--max-queued", "5"])
     assert misplaced.exit_code == 2 and "--max-queued needs --site" in misplaced.stderr
 
 
@@ -138,9 +135,7 @@ def test_the_site_broker_restarted_mid_stream_loses_and_duplicates_nothing(
             assert wait_for(lambda: stream.sent >= COUNT // 2, 30)
             site.site_broker.restart()  # the bridge and its queue go down and come back
             site.hub_broker.start()
-            assert stream.done.wait(60)
-            assert wait_for(lambda: stored(db_path)[0] >= COUNT, 60), stored(db_path)
-            time.sleep(0.5)
-            assert stored(db_path) == (COUNT, COUNT, 0)
+            stream.finish(lambda: stored(db_path)[0], COUNT)
+            assert stored(db_path) == (COUNT + 1, COUNT + 1, 0)
         finally:
             stream.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -13,12 +14,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub.models import StationCredentials
 from protocol import Opinion, parse_key, topic_for
 from tapshare.mosquitto import Mosquitto
+from tests.harness.mqtt import wait_for
 
 
 def make_opinions(
-    station: StationCredentials, count: int, artworks=("aw-1", "aw-2")
+    station: StationCredentials, count: int, artworks=("aw-1", "aw-2"), first: int = 0
 ) -> list[bytes]:
-    """``count`` distinct signed opinions of ``station`` as payloads."""
+    """``count`` distinct signed opinions of ``station`` as payloads, numbered (visitor,
+    ``seq``) from ``first`` on."""
     key = parse_key(station.station_secret)
     start = datetime.now(UTC) - timedelta(hours=1)
     return [
@@ -33,7 +36,7 @@ def make_opinions(
             seq=n,
             station_secret=key,
         ).payload()
-        for n in range(count)
+        for n in range(first, first + count)
     ]
 
 
@@ -49,6 +52,7 @@ class StreamPublisher:
         *,
         login: bool = False,
     ):
+        self.station = station
         self.topic = topic_for(station.festival, station.station, "opinion")
         self.payloads = payloads
         self.client = mqtt.Client(
@@ -87,6 +91,26 @@ class StreamPublisher:
                 for i in missing:
                     infos[i] = self.client.publish(self.topic, self.payloads[i], qos=1)
         self.done.set()
+
+    def settle(self, stored: Callable[[], int], timeout: float = 60) -> None:
+        """Publish one last opinion on this session and wait until ``stored()`` counts it.
+
+        A broker hands a session's messages on in order (and a bridge keeps that order), so
+        once the last one is stored every message before it, a redelivery included, has
+        been handled: what a duplicate would change has changed by then. The last opinion
+        is one more stored tap.
+        """
+        before = stored()
+        (payload,) = make_opinions(self.station, 1, first=10**6)  # beyond every stream
+        self.client.publish(self.topic, payload, qos=1)
+        assert wait_for(lambda: stored() > before, timeout), "the last opinion was not stored"
+
+    def finish(self, stored: Callable[[], int], count: int, timeout: float = 120) -> None:
+        """Wait until the broker has every payload and ``stored()`` has reached ``count``,
+        then :meth:`settle`: what is stored after this is final."""
+        assert self.done.wait(timeout), f"the broker did not take all {count} payloads"
+        assert wait_for(lambda: stored() >= count, timeout), f"{stored()} of {count} stored"
+        self.settle(stored, timeout)
 
     def close(self) -> None:
         self.client.disconnect()

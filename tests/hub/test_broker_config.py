@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub import queries, registry
+from hub import registry, store
 from hub.broker_config import HUB_USERNAME, write_broker_config
 from hub.ingest import BrokerAuthError, Hub
 from protocol.broker import parse_broker_url
@@ -141,11 +141,21 @@ def test_hub_command_with_bad_credentials_is_exit_2(
     written = write_broker_config(db, tmp_path / "broker")
     broker = mosquitto_factory(password_file=written.password_file, acl_file=written.acl_file)
     result = subprocess.run(
-        [sys.executable, "-m", "tapshare", "--db", str(db_path), "--broker",
-         f"mqtt://{HUB_USERNAME}:wrong@{broker.host}:{broker.port}", "hub"],
-        capture_output=True, text=True, timeout=30,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tapshare",
+            "--db",
+            str(db_path),
+            "--broker",
+            f"mqtt://{HUB_USERNAME}:wrong@{broker.host}:{broker.port}",
+            "hub",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1].startswith("tapshare: error: the broker at")
     assert "wrong" not in result.stderr
-    assert queries.festivals(db)  # nothing lost
+    assert store.list_festivals(db)  # nothing lost

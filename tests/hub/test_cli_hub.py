@@ -13,10 +13,11 @@ NOW = datetime(2026, 5, 1, 21, 0, tzinfo=UTC)
 
 def test_dead_letters_are_json_lines_newest_first(runner, db, db_path):
     items = [
-        store.StoreRejection(f"tapshare/v1/x/y/{n}", "unknown_topic", "d", b"p%d" % n,
-                             NOW + timedelta(seconds=n))
+        store.StoreRejection(
+            f"tapshare/v1/x/y/{n}", "unknown_topic", "d", b"p%d" % n, NOW + timedelta(seconds=n)
+        )
         for n in range(3)
-    ]  # fmt: skip
+    ]
     items.append(store.StoreRejection("t", "not_utf8", "d", b"\xff", NOW + timedelta(seconds=9)))
     store.write_batch(db, items, {})
     result = runner.invoke(cli, ["--db", str(db_path), "dead-letters", "--limit", "3"])

@@ -1,5 +1,6 @@
-"""Delayed counts (SPEC §4 with a delay): the incrementally kept views of hub.delayed give
-exactly the recount of the stored taps (hub.counts), whatever happens in between."""
+"""Delayed counts (docs/policies.md, Counting, with a delay): the incrementally kept views
+of hub.delayed give exactly the recount of the stored taps (hub.counts), whatever happens in
+between."""
 
 from __future__ import annotations
 
@@ -124,6 +125,7 @@ operations = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import threading
-import time
 
 import pytest
 
@@ -16,7 +12,7 @@ from hub.ingest import Hub, WriterError
 from protocol.broker import parse_broker_url
 from tapshare.database import connect
 from tests.harness.mqtt import wait_for
-from tests.hub.running import running_hub
+from tests.hub.running import hub_process, hub_thread, running_hub
 from tests.hub.stream import StreamPublisher, make_opinions
 
 pytestmark = pytest.mark.e2e
@@ -36,28 +32,12 @@ def stored(db_path) -> tuple[int, int, int]:
         db.close()
 
 
-def start_hub(db_path, broker, log_path):
-    log = open(log_path, "ab")  # noqa: SIM115 - the process writes it until it ends
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tapshare", "--db", str(db_path), "--broker", broker.url, "hub"],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    log.close()
-    connects = log_path.read_text().count("connected to") if log_path.exists() else 0
-    assert wait_for(lambda: log_path.read_text().count("connected to") > connects, 20), (
-        log_path.read_text()
-    )
-    return process
-
-
 def test_sigkill_of_the_hub_mid_stream_loses_and_duplicates_nothing(
     db, registered, db_path, tmp_path, mosquitto
 ):
     payloads = make_opinions(registered.st1, COUNT)
     log_path = tmp_path / "hub.log"
-    hub = start_hub(db_path, mosquitto, log_path)
+    hub = hub_process(db_path, mosquitto.url, log_path)
     stream = StreamPublisher(mosquitto, registered.st1, payloads).start()
     try:
         assert wait_for(lambda: stored(db_path)[0] >= COUNT // 5, 60)
@@ -65,11 +45,9 @@ def test_sigkill_of_the_hub_mid_stream_loses_and_duplicates_nothing(
         hub.wait(10)
         at_kill = stored(db_path)[0]
         assert at_kill < COUNT, "the hub had stored everything before it was killed"
-        hub = start_hub(db_path, mosquitto, log_path)
-        assert stream.done.wait(120)
-        assert wait_for(lambda: stored(db_path)[0] >= COUNT, 90), stored(db_path)
-        time.sleep(0.5)  # let any redelivery arrive; it must change nothing
-        assert stored(db_path) == (COUNT, COUNT, COUNT)
+        hub = hub_process(db_path, mosquitto.url, log_path)
+        stream.finish(lambda: stored(db_path)[0], COUNT)
+        assert stored(db_path) == (COUNT + 1, COUNT + 1, COUNT + 1)
     finally:
         stream.close()
         hub.send_signal(signal.SIGTERM)
@@ -84,10 +62,8 @@ def test_broker_restart_mid_stream_loses_and_duplicates_nothing(db, registered, 
             assert wait_for(lambda: stored(db_path)[0] >= COUNT // 5, 60)
             mosquitto.restart()
             assert stored(db_path)[0] < COUNT, "everything was stored before the restart"
-            assert stream.done.wait(120)
-            assert wait_for(lambda: stored(db_path)[0] >= COUNT, 90), stored(db_path)
-            time.sleep(0.5)
-            assert stored(db_path) == (COUNT, COUNT, COUNT)
+            stream.finish(lambda: stored(db_path)[0], COUNT)
+            assert stored(db_path) == (COUNT + 1, COUNT + 1, COUNT + 1)
         finally:
             stream.close()
 
@@ -98,16 +74,7 @@ def test_the_hub_stops_when_its_writer_process_dies_and_loses_nothing(
     count = 5000
     payloads = make_opinions(registered.st1, count)
     hub = Hub(db_path, parse_broker_url(mosquitto.url), max_batch=100)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            hub.run()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    thread, errors = hub_thread(hub)
     assert wait_for(hub.connected.is_set, 10)
     stream = StreamPublisher(mosquitto, registered.st1, payloads).start()
     try:
@@ -122,10 +89,8 @@ def test_the_hub_stops_when_its_writer_process_dies_and_loses_nothing(
         assert stored(db_path)[0] < count, "everything was stored before the writer died"
         # What it had not committed was not acknowledged: a new hub gets all of it.
         with running_hub(db_path, mosquitto):
-            assert stream.done.wait(120)
-            assert wait_for(lambda: stored(db_path)[0] >= count, 90), stored(db_path)
-            time.sleep(0.5)
-            assert stored(db_path) == (count, count, count)
+            stream.finish(lambda: stored(db_path)[0], count)
+            assert stored(db_path) == (count + 1, count + 1, count + 1)
     finally:
         stream.close()
         hub.stop()

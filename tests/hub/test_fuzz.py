@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
@@ -22,10 +23,12 @@ from protocol import parse_key
 from protocol.errors import REASONS
 from protocol.signing import signed
 from tapshare.database import connect, migrate
-from tests.hub.conftest import Registered
+from tests.conftest import Registered
 
 NOW = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
 EXAMPLES = 2000  # per test; three tests: 6,000 messages
+pytestmark = pytest.mark.slow
+
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -132,9 +135,24 @@ JSON = st.recursive(
     max_leaves=6,
 )
 FIELDS = [
-    "v", "id", "festival", "station", "artwork", "visitor", "choice", "tapped_at", "seq",
-    "sig", "requested_at", "state", "at", "outbox", "readers", "version", "extra",
-]  # fmt: skip
+    "v",
+    "id",
+    "festival",
+    "station",
+    "artwork",
+    "visitor",
+    "choice",
+    "tapped_at",
+    "seq",
+    "sig",
+    "requested_at",
+    "state",
+    "at",
+    "outbox",
+    "readers",
+    "version",
+    "extra",
+]
 TOPICS = st.sampled_from(
     [
         "tapshare/v1/strp/st-01/opinion",

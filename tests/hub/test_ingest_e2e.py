@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub import queries, registry
+from hub import queries, registry, store
 from hub.opinions import HubOpinions
 from protocol import format_timestamp, parse_key, signed
 from tests.harness.mqtt import publisher, wait_for
@@ -140,9 +140,14 @@ def test_valid_and_hostile_messages(db, registered, db_path, mosquitto):
     # A replayed id with changed content, signed again by the station: a duplicate.
     resigned = sign(changed, st1)
     status = {
-        "v": 1, "station": "st-01", "state": "online", "at": first["tapped_at"],
-        "outbox": 2, "readers": [{"device": "usb:054c:06c3", "ok": True}], "version": "0.1.0",
-    }  # fmt: skip
+        "v": 1,
+        "station": "st-01",
+        "state": "online",
+        "at": first["tapped_at"],
+        "outbox": 2,
+        "readers": [{"device": "usb:054c:06c3", "ok": True}],
+        "version": "0.1.0",
+    }
 
     with running_hub(db_path, mosquitto):
         client = publisher(mosquitto)
@@ -153,12 +158,12 @@ def test_valid_and_hostile_messages(db, registered, db_path, mosquitto):
         for t, p in sent:
             client.publish(t, p, qos=1).wait_for_publish(5)
         expected_dead = len(hostile)
-        assert wait_for(lambda: len(queries.dead_letters(db, 1000)) >= expected_dead, 15)
+        assert wait_for(lambda: len(store.list_dead_letters(db, 1000)) >= expected_dead, 15)
         assert wait_for(
             lambda: _counter(db, "tapshare_hub_messages_received_total") == len(sent), 15
         )
 
-        letters = queries.dead_letters(db, 1000)
+        letters = store.list_dead_letters(db, 1000)
         assert len(letters) == expected_dead
         got = sorted((letter.topic, letter.reason) for letter in letters)
         assert got == sorted((t, reason) for t, _, reason in hostile)
@@ -189,12 +194,16 @@ def test_valid_and_hostile_messages(db, registered, db_path, mosquitto):
         # Still running: an erase request and one more opinion go through.
         erase = sign(
             {
-                "v": 1, "id": str(uuid.uuid4()), "festival": "strp", "station": "st-02",
-                "visitor": visitor(1), "requested_at": format_timestamp(datetime.now(UTC)),
+                "v": 1,
+                "id": str(uuid.uuid4()),
+                "festival": "strp",
+                "station": "st-02",
+                "visitor": visitor(1),
+                "requested_at": format_timestamp(datetime.now(UTC)),
                 "seq": 9,
             },
             st2,
-        )  # fmt: skip
+        )
         client.publish(topic(st2, "erase"), payload(erase), qos=1).wait_for_publish(5)
         late = sign(body(st1, visitor=visitor(7), choice="meh", artwork="aw-2"), st1)
         client.publish(topic(st1), payload(late), qos=1).wait_for_publish(5)

@@ -18,7 +18,7 @@ from hub.opinions import HubOpinions
 from hub.registry import set_festival
 from tapshare.cli import cli
 from tapshare.database import connect
-from tests.hub.conftest import Registered
+from tests.conftest import Registered
 from tests.hub.messages import BASE, erase, opinion
 
 NOW = BASE + timedelta(days=10)

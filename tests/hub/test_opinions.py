@@ -1,4 +1,5 @@
-"""Counting (SPEC §4): current opinions kept incrementally, and as they stood at an instant."""
+"""Counting (docs/policies.md): current opinions kept incrementally, and as they stood at
+an instant."""
 
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ def test_as_of_leaves_out_later_taps_then_picks_the_latest(db, registered):
 
 
 def _expected(taps, as_of=None):
-    """Brute force SPEC §4 from a list of (artwork, who, choice, minute, seq, id)."""
+    """Brute force docs/policies.md's counting from (artwork, who, choice, minute, seq, id)."""
     latest = {}
     for tap in taps:
         artwork, who, choice, minute, seq, id_ = tap

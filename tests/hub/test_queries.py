@@ -74,7 +74,7 @@ def test_counters_and_dead_letters(db, registered):
         ("tapshare_hub_received_total", {}, 2.0),
         ("tapshare_hub_rejected_total", {"reason": "unknown_topic"}, 2.0),
     ]
-    (letter,) = queries.dead_letters(db, 10)
+    (letter,) = store.list_dead_letters(db, 10)
     assert (letter.topic, letter.reason, letter.size, len(letter.payload)) == (
         "tapshare/x",
         "unknown_topic",

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from hub import queries, registry, store
+from hub import registry, store
 from hub.passwords import check_password
 from hub.registry import RegistryError
 from protocol import parse_key
@@ -35,17 +35,17 @@ def test_festival_gets_default_choices_and_a_key(db):
     assert festival.choices == ("love", "like", "meh", "dislike")
     assert len(parse_key(festival.visitor_key)) == 32
     assert festival.board_min_visitors == 1
-    assert queries.festival(db, "strp") == festival
+    assert store.get_festival(db, "strp") == festival
     other = registry.add_festival(db, "dfest", "D", ["yes", "no"])
     assert other.visitor_key != festival.visitor_key
-    assert [f.id for f in queries.festivals(db)] == ["dfest", "strp"]
+    assert [f.id for f in store.list_festivals(db)] == ["dfest", "strp"]
 
 
 @pytest.mark.parametrize("festival_id", ["public", "network", "platform"])
 def test_reserved_festival_ids_are_refused(db, festival_id):
     with pytest.raises(RegistryError, match="reserved"):
         registry.add_festival(db, festival_id, "Name")
-    assert queries.festivals(db) == []
+    assert store.list_festivals(db) == []
 
 
 @pytest.mark.parametrize(
@@ -69,14 +69,14 @@ def test_bad_festival_slugs_are_refused(db, festival_id):
 def test_bad_choices_are_refused(db, choices, message):
     with pytest.raises(RegistryError, match=message):
         registry.add_festival(db, "strp", "STRP", choices)
-    assert queries.festival(db, "strp") is None
+    assert store.get_festival(db, "strp") is None
 
 
 def test_duplicate_festival_is_refused_and_keeps_its_key(db):
     first = registry.add_festival(db, "strp", "STRP")
     with pytest.raises(RegistryError, match="already registered"):
         registry.add_festival(db, "strp", "Other")
-    assert queries.festival(db, "strp") == first
+    assert store.get_festival(db, "strp") == first
 
 
 def test_set_festival(db):
@@ -98,7 +98,7 @@ def test_artworks(db):
     registry.add_festival(db, "strp", "STRP")
     registry.add_artwork(db, "strp", "aw-2", "Rain")
     registry.add_artwork(db, "strp", "aw-1", "Cloud")
-    assert [(a.id, a.title) for a in queries.artworks(db, "strp")] == [
+    assert [(a.id, a.title) for a in store.list_artworks(db, "strp")] == [
         ("aw-1", "Cloud"),
         ("aw-2", "Rain"),
     ]

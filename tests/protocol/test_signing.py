@@ -1,4 +1,4 @@
-"""Golden vectors written out by hand from SPEC §3, and what breaks a signature."""
+"""Golden vectors written out by hand from docs/protocol.md, and what breaks a signature."""
 
 import json
 

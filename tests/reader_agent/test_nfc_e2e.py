@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from protocol import check_signature, parse_opinion, visitor_pseudonym
+from protocol import parse_opinion, verify, visitor_pseudonym
 from tapshare.mosquitto import Mosquitto, free_port
 from tests.harness.mqtt import Collector, wait_for
 from tests.reader_agent.conftest import SECRET, VISITOR_KEY
@@ -74,7 +74,7 @@ def test_taps_on_two_nfcpy_readers_arrive_as_signed_opinions(
     )
     assert got == expected  # one opinion per tap, nothing for the repeat
     for opinion in opinions:
-        check_signature(opinion, bytes.fromhex(SECRET))
+        assert verify(opinion, bytes.fromhex(SECRET))
         assert opinion.festival == "strp" and opinion.station == "st-01"
     assert sorted(o.seq for o in opinions) == [0, 1, 2, 3]
     assert [r.taps for r in station.readers] == [2, 2]

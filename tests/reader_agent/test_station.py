@@ -7,12 +7,14 @@ import threading
 from pathlib import Path
 
 from protocol import (
-    check_signature,
-    parse_erase,
+    EraseRequest,
+    decode_object,
     parse_opinion,
     parse_status,
+    verify,
     visitor_pseudonym,
 )
+from protocol.messages import validate
 from reader_agent.agent import ReaderLoop, Station
 from reader_agent.settings import StationSettings
 from reader_agent.simulation import visitor_uid
@@ -49,7 +51,7 @@ def test_simulated_taps_become_signed_opinions_in_seq_order(
     opinions = [parse_opinion(p) for p in messages(collector, OPINIONS)]
     pool = {visitor_pseudonym(visitor_uid("p", n), bytes.fromhex(VISITOR_KEY)) for n in range(5)}
     for opinion in opinions:
-        check_signature(opinion, bytes.fromhex(SECRET))
+        assert verify(opinion, bytes.fromhex(SECRET))
         assert (opinion.festival, opinion.station, opinion.artwork, opinion.choice) == (
             "strp",
             "st-01",
@@ -74,8 +76,10 @@ def test_status_online_then_offline_and_erase_readers(
     )
     station = run_station(settings)
     assert wait_for(lambda: len(messages(collector, "tapshare/v1/strp/st-01/erase")) == 1)
-    erase = parse_erase(messages(collector, "tapshare/v1/strp/st-01/erase")[0])
-    check_signature(erase, bytes.fromhex(SECRET))
+    erase = validate(
+        EraseRequest, decode_object(messages(collector, "tapshare/v1/strp/st-01/erase")[0])
+    )
+    assert verify(erase, bytes.fromhex(SECRET))
     assert wait_for(lambda: any(parse_status(p).outbox == 0 for p in messages(collector, STATUS)))
     first = parse_status(messages(collector, STATUS)[0])
     assert first.state == "online" and first.station == "st-01"
