@@ -1,7 +1,7 @@
 """Hub ingest benchmark: stored rate against a bare subscriber, and latency at 1,000/s.
 
-Runs a private Mosquitto (configured as ``tapshare broker-config`` recommends) and prints
-one JSON object:
+Runs a private Mosquitto (configured as ``tapshare broker-config`` recommends) and
+measures, per run:
 
 - ``bare_rate``: messages per second a bare paho subscriber (QoS 1, counting only) takes
   off a backlog of N opinions queued for its persistent session (from the broker's
@@ -13,7 +13,12 @@ one JSON object:
 - ``latency_ms``: p50/p99/max from publish to commit, with a separate process offering
   opinions at ``--rate`` per second for ``--seconds``.
 
-Usage: .venv/bin/python bench/ingest.py [--count 50000] [--rate 1000] [--seconds 10]
+Each run prints one JSON line (with the 1-minute load average before and after it), and the
+last object gives the medians over ``--runs``. ``writer_cpu_us_per_opinion`` is the writer
+process's CPU time (``getrusage`` in that process) from when it was ready to its last commit
+of the drain, per opinion stored: steadier than a rate on a shared machine.
+
+Usage: .venv/bin/python bench/ingest.py [--count 50000] [--rate 1000] [--seconds 10] [--runs 1]
 """
 
 from __future__ import annotations
@@ -155,8 +160,9 @@ def bare_rate(broker: Mosquitto, messages) -> float:
     return len(messages) / elapsed
 
 
-def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int]:
-    """Rate of the hub draining a backlog of ``messages``; and how many it stored."""
+def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int, float]:
+    """Rate of the hub draining a backlog of ``messages``; how many it stored; and the
+    writer process's CPU seconds from when it was ready to its last commit."""
     url = parse_broker_url(broker.url)
     first = Hub(db_path, url, client_id="bench-hub")
     thread = threading.Thread(target=first.run)
@@ -186,7 +192,7 @@ def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int]:
     hub.stop()
     thread.join()
     forget_session(broker, "bench-hub")
-    return stored / elapsed, stored
+    return stored / elapsed, stored, hub.writer_cpu_seconds
 
 
 def latency(broker: Mosquitto, db_path: Path, stations, rate: int, seconds: int) -> dict:
@@ -234,12 +240,9 @@ def latency(broker: Mosquitto, db_path: Path, stations, rate: int, seconds: int)
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=50_000)
-    parser.add_argument("--rate", type=int, default=1000)
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
+def run(args: argparse.Namespace) -> dict:
+    """One run: a fresh database and broker, the bare and hub drains, then latency."""
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
         db_path = Path(tmp) / "bench.db"
         migrate(db_path)
@@ -258,20 +261,45 @@ def main() -> None:
             start = datetime.now(UTC) - timedelta(hours=2)
             messages = build(stations, args.count, start, 1)
             bare = bare_rate(broker, messages)
-            hub, stored = hub_rate(broker, db_path, messages)
+            hub, stored, writer_cpu = hub_rate(broker, db_path, messages)
             timing = latency(broker, db_path, stations, args.rate, args.seconds)
         finally:
             broker.close()
+    return {
+        "opinions": args.count,
+        "bare_rate": round(bare),
+        "hub_rate": round(hub),
+        "ratio": round(hub / bare, 3),
+        "stored": stored,
+        "lost": args.count - stored,
+        "writer_cpu_us_per_opinion": round(1e6 * writer_cpu / max(stored, 1), 1),
+        "latency": timing,
+        "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=50_000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=1, help="runs, each printed, then medians")
+    args = parser.parse_args()
+    results = []
+    for n in range(args.runs):
+        result = {"run": n + 1, **run(args)}
+        results.append(result)
+        print(json.dumps(result), flush=True)
     print(
         json.dumps(
             {
-                "opinions": args.count,
-                "bare_rate": round(bare),
-                "hub_rate": round(hub),
-                "ratio": round(hub / bare, 3),
-                "stored": stored,
-                "lost": args.count - stored,
-                "latency": timing,
+                "runs": args.runs,
+                "median": {
+                    key: round(statistics.median(r[key] for r in results), 3)
+                    for key in ("bare_rate", "hub_rate", "ratio", "writer_cpu_us_per_opinion")
+                }
+                | {"latency_p99_ms": statistics.median(r["latency"]["p99_ms"] for r in results)},
+                "lost": [r["lost"] for r in results],
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             },
             indent=2,

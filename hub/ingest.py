@@ -112,11 +112,17 @@ class Hub:
         self._client: mqtt.Client | None = None
         self._writer: multiprocessing.process.BaseProcess | None = None
         self._writer_ready = threading.Event()
+        self._writer_cpu = [0.0, 0.0]
 
     @property
     def writer_pid(self) -> int | None:
         """The writer process's id while it runs."""
         return self._writer.pid if self._writer is not None else None
+
+    @property
+    def writer_cpu_seconds(self) -> float:
+        """CPU time the writer process used from when it was ready to its last commit."""
+        return self._writer_cpu[1] - self._writer_cpu[0]
 
     # -- paho callbacks (network thread) ---------------------------------------------------
 
@@ -292,8 +298,10 @@ class Hub:
                 self._writer_gone()
                 return
             if answer[0] == "committed":
+                self._writer_cpu[1] = answer[3]
                 self._committed(answer[1], answer[2])
             elif answer[0] == "ready":
+                self._writer_cpu = [answer[1], answer[1]]
                 self._writer_ready.set()
             elif answer[0] == "log":
                 log.log(answer[1], "%s", answer[2])

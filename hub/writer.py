@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import signal
 import sqlite3
 import time
@@ -121,7 +122,7 @@ class _Writer:
 
     def run(self) -> None:
         db = self.settings.opener(self.settings.db_path, self.settings.synchronous)
-        self.conn.send(("ready",))
+        self.conn.send(("ready", _cpu_seconds()))
         try:
             self._retention(db)
             last_retention = time.monotonic()
@@ -198,7 +199,7 @@ class _Writer:
         metrics.observe(
             self.pending, metrics.COMMIT_SECONDS, metrics.COMMIT_SECONDS_BUCKETS, elapsed
         )
-        self.conn.send(("committed", len(batch), outcome))
+        self.conn.send(("committed", len(batch), outcome, _cpu_seconds()))
 
     def _commit(
         self, db: Database, items: list[store.StoreItem], counters: metrics.Counters
@@ -251,6 +252,11 @@ class _Writer:
             self.pending = metrics.new_counters()
         except sqlite3.Error as exc:
             log.warning("could not write the last counters: %s", exc)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _is_disk_full(exc: sqlite3.Error) -> bool:
