@@ -23,7 +23,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final
@@ -34,7 +33,17 @@ from paho.mqtt.reasoncodes import ReasonCode
 from hub import store, writer
 from hub.migrations import MIGRATIONS
 from hub.validate import Received
-from hub.writer import Delivery, Opener, WriterSettings, open_database
+from hub.writer import (
+    Committed,
+    Delivery,
+    LogLine,
+    Opener,
+    Ready,
+    Stopped,
+    WriterSettings,
+    open_database,
+    received,
+)
 from protocol.broker import BrokerURL
 from protocol.mqtt import is_auth_failure, make_client
 from protocol.topics import HUB_SUBSCRIPTION
@@ -112,7 +121,8 @@ class Hub:
         self._client: mqtt.Client | None = None
         self._writer: multiprocessing.process.BaseProcess | None = None
         self._writer_ready = threading.Event()
-        self._writer_cpu = [0.0, 0.0]
+        # The writer's CPU seconds when it was ready and at its last commit.
+        self._writer_cpu_ready = self._writer_cpu_last = 0.0
 
     @property
     def writer_pid(self) -> int | None:
@@ -122,7 +132,7 @@ class Hub:
     @property
     def writer_cpu_seconds(self) -> float:
         """CPU time the writer process used from when it was ready to its last commit."""
-        return self._writer_cpu[1] - self._writer_cpu[0]
+        return self._writer_cpu_last - self._writer_cpu_ready
 
     # -- paho callbacks (network thread) ---------------------------------------------------
 
@@ -169,10 +179,8 @@ class Hub:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._queue.put(
-            (message.topic, bytes(message.payload), time.time(), bool(message.retain),
-             message.mid, message.qos, self._connection)
-        )  # fmt: skip
+        frame = (message.topic, bytes(message.payload), time.time(), bool(message.retain))
+        self._queue.put(Delivery(frame, message.mid, message.qos, self._connection))
 
     # -- running ----------------------------------------------------------------------------
 
@@ -270,7 +278,7 @@ class Hub:
                 # Outstanding before sent: the answer may come at once.
                 self._outstanding.extend(chunk)
                 try:
-                    conn.send(chunk)
+                    conn.send([delivery.frame for delivery in chunk])
                 except OSError:
                     self._writer_gone()
             if time.monotonic() - last_summary >= SUMMARY_INTERVAL_SECONDS:
@@ -297,16 +305,17 @@ class Hub:
             except (EOFError, OSError):
                 self._writer_gone()
                 return
-            if answer[0] == "committed":
-                self._writer_cpu[1] = answer[3]
-                self._committed(answer[1], answer[2])
-            elif answer[0] == "ready":
-                self._writer_cpu = [answer[1], answer[1]]
-                self._writer_ready.set()
-            elif answer[0] == "log":
-                log.log(answer[1], "%s", answer[2])
-            elif answer[0] == "stopped":
-                return
+            match answer:
+                case Committed(count, outcome, cpu_seconds):
+                    self._writer_cpu_last = cpu_seconds
+                    self._committed(count, outcome)
+                case Ready(cpu_seconds):
+                    self._writer_cpu_ready = self._writer_cpu_last = cpu_seconds
+                    self._writer_ready.set()
+                case LogLine(level, text):
+                    log.log(level, "%s", text)
+                case Stopped():
+                    return
 
     def _writer_gone(self) -> None:
         if self._writer_error is None and not self._stopping.is_set():
@@ -324,9 +333,7 @@ class Hub:
         self._acknowledge(batch)
         self._count(outcome, n)
         if self.on_commit is not None:
-            messages = [
-                Received(d[0], d[1], datetime.fromtimestamp(d[2], UTC), d[3]) for d in batch
-            ]
+            messages = [received(delivery.frame) for delivery in batch]
             try:
                 self.on_commit(outcome, messages)
             except Exception:
@@ -336,11 +343,11 @@ class Hub:
         client = self._client
         assert client is not None
         with self._connection_lock:
-            for *_, mid, qos, connection in batch:
+            for delivery in batch:
                 # A message of an earlier connection is delivered again on this one (the
                 # session keeps it); its old packet id may mean another message by now.
-                if connection == self._connection and qos > 0:
-                    client.ack(mid, qos)
+                if delivery.connection == self._connection and delivery.qos > 0:
+                    client.ack(delivery.mid, delivery.qos)
 
     def _count(self, outcome: store.BatchOutcome, size: int) -> None:
         self._totals["received"] += size

@@ -9,8 +9,8 @@ every accepted id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlite_utils import Database
 
@@ -33,8 +33,7 @@ from protocol.signing import verify_canonical
 from protocol.topics import Topic, TopicKind
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(NamedTuple):
     """A message as it came from the broker."""
 
     topic: str

@@ -8,10 +8,10 @@ each commit answers how many of the oldest outstanding messages it committed. On
 does the hub acknowledge them to the broker. Nothing the writer has not committed is ever
 acknowledged, so whatever becomes of either process loses nothing.
 
-Pipe traffic: the hub sends ``list[Delivery]`` chunks and finally ``None`` (stop after the
-batch in hand). The writer answers ``("ready",)`` once it has opened the database (the hub
-connects to the broker only then), ``("committed", n, outcome)`` after each commit,
-``("log", level, text)`` for each log line (the hub logs it), and ``("stopped",)`` last.
+Pipe traffic: the hub sends chunks of :data:`Frame` and finally ``None`` (stop after the
+batch in hand). The writer answers :class:`Ready` once it has opened the database (the hub
+connects to the broker only then), :class:`Committed` after each commit, :class:`LogLine`
+for each log line (the hub logs it), and :class:`Stopped` last.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlite_utils import Database
 
@@ -39,8 +39,60 @@ from protocol import Rejected, parse_topic
 
 log = logging.getLogger("tapshare.hub")
 
-#: (topic, payload, received at (epoch seconds), retained, packet id, QoS, connection).
-Delivery = tuple[str, bytes, float, bool, int, int, int]
+#: A message as it crosses the pipe: (topic, payload, received at in seconds since the
+#: epoch, retained). A plain tuple: it pickles several times faster than a named one or a
+#: :class:`Received` (whose time is a datetime), and the writer reads it in one place.
+Frame = tuple[str, bytes, float, bool]
+
+
+def received(frame: Frame) -> Received:
+    """The message a frame carries."""
+    topic, payload, at, retained = frame
+    return Received(topic, payload, datetime.fromtimestamp(at, UTC), retained)
+
+
+class Delivery(NamedTuple):
+    """A message the hub received and has not acknowledged yet."""
+
+    frame: Frame
+    #: The packet id and QoS it came with, to acknowledge it.
+    mid: int
+    qos: int
+    #: Which of the hub's connections brought it (a packet id means nothing on another).
+    connection: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """The writer has opened the database; the CPU time it has used so far."""
+
+    cpu_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """The oldest ``count`` outstanding messages are committed."""
+
+    count: int
+    outcome: store.BatchOutcome
+    #: The writer's CPU time used so far (user and system, from ``getrusage``).
+    cpu_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A line for the hub's log."""
+
+    level: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """The writer has finished; nothing more comes."""
+
+
+Answer = Ready | Committed | LogLine | Stopped
 #: How the writer opens the database: called in the writer process with the path and the
 #: ``synchronous`` setting. A module-level function, so that it can be named to a process.
 Opener = Callable[[Path, str], Database]
@@ -89,7 +141,7 @@ class _ToHub(logging.Handler):
             text = record.getMessage()
             if record.exc_info:
                 text += "\n" + logging.Formatter().formatException(record.exc_info)
-            self.conn.send(("log", record.levelno, text))
+            self.conn.send(LogLine(record.levelno, text))
         except Exception:  # the hub is gone: the next receive ends the writer
             pass
 
@@ -108,21 +160,21 @@ def serve(conn: Connection, settings: WriterSettings) -> None:
         writer.run()
     except (EOFError, OSError):
         return  # the hub has gone; nothing uncommitted was acknowledged
-    conn.send(("stopped",))
+    conn.send(Stopped())
 
 
 class _Writer:
     def __init__(self, conn: Connection, settings: WriterSettings) -> None:
         self.conn = conn
         self.settings = settings
-        self.inbox: deque[Delivery] = deque()
+        self.inbox: deque[Frame] = deque()
         self.stopping = False
         self.pending = metrics.new_counters()
         self.parent = os.getppid()
 
     def run(self) -> None:
         db = self.settings.opener(self.settings.db_path, self.settings.synchronous)
-        self.conn.send(("ready", _cpu_seconds()))
+        self.conn.send(Ready(_cpu_seconds()))
         try:
             self._retention(db)
             last_retention = time.monotonic()
@@ -167,27 +219,24 @@ class _Writer:
             log.error("retention failed (%s); trying again in %.0f s", exc,
                       self.settings.retention_interval)  # fmt: skip
 
-    def _write(self, db: Database, batch: list[Delivery]) -> None:
+    def _write(self, db: Database, batch: list[Frame]) -> None:
         counters = self.pending
         registry = RegistryView(db)
         now = datetime.now(UTC)
         items = []
         kinds: Counter[str] = Counter()
-        moments: dict[float, datetime] = {}
-        for topic, payload, at, retained, *_ in batch:
-            moment = moments.get(at)
-            if moment is None:
-                moment = moments[at] = datetime.fromtimestamp(at, UTC)
-            received = Received(topic, payload, moment, retained)
+        for frame in batch:
+            message = received(frame)
             try:
-                item = classify(registry, received, now)
+                item = classify(registry, message, now)
             except Exception as exc:  # a bug must not stop the service: keep the message
-                log.exception("could not process a message on %r", topic)
+                log.exception("could not process a message on %r", message.topic)
                 item = store.StoreRejection(
-                    topic, "bad_value", f"could not be processed: {exc!r}", payload, moment
-                )
+                    message.topic, "bad_value", f"could not be processed: {exc!r}",
+                    message.payload, message.received_at,
+                )  # fmt: skip
             items.append(item)
-            kinds[_kind(topic)] += 1
+            kinds[_kind(message.topic)] += 1
         for kind, n in kinds.items():
             metrics.received(counters, kind, n)
         metrics.observe(counters, metrics.BATCH_SIZE, metrics.BATCH_SIZE_BUCKETS, len(batch))
@@ -199,7 +248,7 @@ class _Writer:
         metrics.observe(
             self.pending, metrics.COMMIT_SECONDS, metrics.COMMIT_SECONDS_BUCKETS, elapsed
         )
-        self.conn.send(("committed", len(batch), outcome, _cpu_seconds()))
+        self.conn.send(Committed(len(batch), outcome, _cpu_seconds()))
 
     def _commit(
         self, db: Database, items: list[store.StoreItem], counters: metrics.Counters
