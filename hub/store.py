@@ -414,6 +414,20 @@ def _accept_id(db: Database, message_id: str, received_at: str) -> bool:
     return cursor.rowcount == 1
 
 
+def _received_texts(run: list[StoreOpinion]) -> list[str]:
+    """Each opinion's ``received_at`` as written: worked out once per millisecond, since a
+    batch holds many messages received within the same one."""
+    texts: dict[int, str] = {}
+    out = []
+    for item in run:
+        millisecond = micros(item.received_at) // 1000
+        text = texts.get(millisecond)
+        if text is None:
+            text = texts[millisecond] = now_text(item.received_at)
+        out.append(text)
+    return out
+
+
 def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome) -> None:
     """Store a run of opinions with one statement per table (what is new of them)."""
     ids = [item.opinion.id for item in run]
@@ -430,7 +444,7 @@ def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome
         else:
             known.add(item.opinion.id)
             fresh.append(item)
-    received = [now_text(item.received_at) for item in fresh]
+    received = _received_texts(fresh)
     db.conn.executemany(
         "INSERT INTO accepted_ids (id, received_at) VALUES (?, ?)",
         [(item.opinion.id, at) for item, at in zip(fresh, received, strict=True)],

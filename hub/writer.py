@@ -224,7 +224,7 @@ class _Writer:
         registry = RegistryView(db)
         now = datetime.now(UTC)
         items = []
-        kinds: Counter[str] = Counter()
+        topics: Counter[str] = Counter()
         for frame in batch:
             message = received(frame)
             try:
@@ -236,7 +236,10 @@ class _Writer:
                     message.payload, message.received_at,
                 )  # fmt: skip
             items.append(item)
-            kinds[_kind(message.topic)] += 1
+            topics[message.topic] += 1
+        kinds: Counter[str] = Counter()
+        for topic, n in topics.items():
+            kinds[_kind(topic)] += n
         for kind, n in kinds.items():
             metrics.received(counters, kind, n)
         metrics.observe(counters, metrics.BATCH_SIZE, metrics.BATCH_SIZE_BUCKETS, len(batch))
