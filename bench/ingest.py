@@ -160,9 +160,9 @@ def bare_rate(broker: Mosquitto, messages) -> float:
     return len(messages) / elapsed
 
 
-def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int, float]:
-    """Rate of the hub draining a backlog of ``messages``; how many it stored; and the
-    writer process's CPU seconds from when it was ready to its last commit."""
+def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int, float, int]:
+    """Rate of the hub draining a backlog of ``messages``; how many it stored; the writer
+    process's CPU seconds from when it was ready to its last commit; and its commits."""
     url = parse_broker_url(broker.url)
     first = Hub(db_path, url, client_id="bench-hub")
     thread = threading.Thread(target=first.run)
@@ -172,12 +172,13 @@ def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int, fl
     first.stop()
     thread.join()
     publish_all(broker, messages)
-    stored = 0
+    stored = commits = 0
     done = threading.Event()
 
     def on_commit(outcome: BatchOutcome, items: object) -> None:
-        nonlocal stored
+        nonlocal stored, commits
         stored += outcome.stored
+        commits += 1
         if stored >= len(messages):
             done.set()
 
@@ -192,7 +193,7 @@ def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int, fl
     hub.stop()
     thread.join()
     forget_session(broker, "bench-hub")
-    return stored / elapsed, stored, hub.writer_cpu_seconds
+    return stored / elapsed, stored, hub.writer_cpu_seconds, commits
 
 
 def latency(broker: Mosquitto, db_path: Path, stations, rate: int, seconds: int) -> dict:
@@ -261,7 +262,7 @@ def run(args: argparse.Namespace) -> dict:
             start = datetime.now(UTC) - timedelta(hours=2)
             messages = build(stations, args.count, start, 1)
             bare = bare_rate(broker, messages)
-            hub, stored, writer_cpu = hub_rate(broker, db_path, messages)
+            hub, stored, writer_cpu, commits = hub_rate(broker, db_path, messages)
             timing = latency(broker, db_path, stations, args.rate, args.seconds)
         finally:
             broker.close()
@@ -273,6 +274,7 @@ def run(args: argparse.Namespace) -> dict:
         "stored": stored,
         "lost": args.count - stored,
         "writer_cpu_us_per_opinion": round(1e6 * writer_cpu / max(stored, 1), 1),
+        "writer_mean_batch": round(stored / max(commits, 1)),
         "latency": timing,
         "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
     }
