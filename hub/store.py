@@ -414,18 +414,14 @@ def _accept_id(db: Database, message_id: str, received_at: str) -> bool:
     return cursor.rowcount == 1
 
 
-def _received_texts(run: list[StoreOpinion]) -> list[str]:
-    """Each opinion's ``received_at`` as written: worked out once per millisecond, since a
-    batch holds many messages received within the same one."""
-    texts: dict[int, str] = {}
-    out = []
-    for item in run:
-        millisecond = micros(item.received_at) // 1000
-        text = texts.get(millisecond)
-        if text is None:
-            text = texts[millisecond] = now_text(item.received_at)
-        out.append(text)
-    return out
+def _received_text(moment: datetime, texts: dict[int, str]) -> str:
+    """``received_at`` as written, worked out once per millisecond (``texts``): a batch
+    holds many messages received within the same one."""
+    millisecond = micros(moment) // 1000
+    text = texts.get(millisecond)
+    if text is None:
+        text = texts[millisecond] = now_text(moment)
+    return text
 
 
 def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome) -> None:
@@ -437,36 +433,25 @@ def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome
         marks = ",".join("?" * len(chunk))
         rows = db.conn.execute(f"SELECT id FROM accepted_ids WHERE id IN ({marks})", chunk)
         known.update(row[0] for row in rows)
-    fresh: list[StoreOpinion] = []
+    accepted, taps, current = [], [], []
+    texts: dict[int, str] = {}
     for item in run:
-        if item.opinion.id in known:
+        o = item.opinion
+        if o.id in known:
             outcome.duplicates += 1
-        else:
-            known.add(item.opinion.id)
-            fresh.append(item)
-    received = _received_texts(fresh)
-    db.conn.executemany(
-        "INSERT INTO accepted_ids (id, received_at) VALUES (?, ?)",
-        [(item.opinion.id, at) for item, at in zip(fresh, received, strict=True)],
-    )
-    db.conn.executemany(
-        _INSERT_TAP,
-        [
+            continue
+        known.add(o.id)
+        at = _received_text(item.received_at, texts)
+        accepted.append((o.id, at))
+        taps.append(
             (o.id, o.festival, o.station, o.artwork, o.visitor, o.choice, o.tapped_at,
              item.tapped_us, o.seq, at)
-            for item, at in zip(fresh, received, strict=True)
-            for o in (item.opinion,)
-        ],
-    )  # fmt: skip
-    db.conn.executemany(
-        _UPSERT_CURRENT,
-        [
-            (o.festival, o.artwork, o.visitor, o.choice, item.tapped_us, o.seq, o.id)
-            for item in fresh
-            for o in (item.opinion,)
-        ],
-    )
-    outcome.stored += len(fresh)
+        )  # fmt: skip
+        current.append((o.festival, o.artwork, o.visitor, o.choice, item.tapped_us, o.seq, o.id))
+    db.conn.executemany("INSERT INTO accepted_ids (id, received_at) VALUES (?, ?)", accepted)
+    db.conn.executemany(_INSERT_TAP, taps)
+    db.conn.executemany(_UPSERT_CURRENT, current)
+    outcome.stored += len(taps)
 
 
 def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome) -> None:

@@ -231,10 +231,10 @@ class _Writer:
                 item = classify(registry, message, now)
             except Exception as exc:  # a bug must not stop the service: keep the message
                 log.exception("could not process a message on %r", message.topic)
+                detail = f"could not be processed: {exc!r}"
                 item = store.StoreRejection(
-                    message.topic, "bad_value", f"could not be processed: {exc!r}",
-                    message.payload, message.received_at,
-                )  # fmt: skip
+                    message.topic, "bad_value", detail, message.payload, message.received_at
+                )
             items.append(item)
             topics[message.topic] += 1
         kinds: Counter[str] = Counter()

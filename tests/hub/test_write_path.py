@@ -58,4 +58,7 @@ def test_received_texts_are_each_format_timestamp(offsets):
     items = [
         store.StoreOpinion(_OPINION, BASE + timedelta(microseconds=us), 0) for us in sorted(offsets)
     ]
-    assert store._received_texts(items) == [format_timestamp(i.received_at) for i in items]
+    texts: dict[int, str] = {}
+    assert [store._received_text(i.received_at, texts) for i in items] == [
+        format_timestamp(i.received_at) for i in items
+    ]
