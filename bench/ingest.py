@@ -17,6 +17,9 @@ Each run prints one JSON line (with the 1-minute load average before and after i
 last object gives the medians over ``--runs``. ``writer_cpu_us_per_opinion`` is the writer
 process's CPU time (``getrusage`` in that process) from when it was ready to its last commit
 of the drain, per opinion stored: steadier than a rate on a shared machine.
+``network_cpu_us_per_opinion`` is the same for the hub's network process (this one, whose
+threads are the hub's during the drain), and ``bare_cpu_us_per_message`` the bare
+subscriber's.
 
 Usage: .venv/bin/python bench/ingest.py [--count 50000] [--rate 1000] [--seconds 10] [--runs 1]
 """
@@ -118,8 +121,9 @@ def forget_session(broker: Mosquitto, client_id: str) -> None:
     client.loop_stop()
 
 
-def bare_rate(broker: Mosquitto, messages) -> float:
-    """Rate of a bare QoS 1 subscriber draining a backlog of ``messages``."""
+def bare_rate(broker: Mosquitto, messages) -> tuple[float, float]:
+    """Rate of a bare QoS 1 subscriber draining a backlog of ``messages``, and the CPU
+    seconds it used meanwhile (this process's)."""
     received = 0
     done = threading.Event()
     subscribed = threading.Event()
@@ -149,20 +153,23 @@ def bare_rate(broker: Mosquitto, messages) -> float:
     publish_all(broker, messages)
     received = 0
     connected.clear()
+    cpu = time.process_time()
     client.connect(broker.host, broker.port)
     client.loop_start()
     if not done.wait(600):
         raise RuntimeError(f"bare subscriber got {received} of {len(messages)}")
     elapsed = time.perf_counter() - connected[0]
+    cpu = time.process_time() - cpu
     client.disconnect()
     client.loop_stop()
     forget_session(broker, "bench-bare")
-    return len(messages) / elapsed
+    return len(messages) / elapsed, cpu
 
 
-def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int, float, int]:
+def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int, float, float, int]:
     """Rate of the hub draining a backlog of ``messages``; how many it stored; the writer
-    process's CPU seconds from when it was ready to its last commit; and its commits."""
+    process's CPU seconds from when it was ready to its last commit; the network
+    process's (this one's) meanwhile; and the writer's commits."""
     url = parse_broker_url(broker.url)
     first = Hub(db_path, url, client_id="bench-hub")
     thread = threading.Thread(target=first.run)
@@ -188,12 +195,14 @@ def hub_rate(broker: Mosquitto, db_path: Path, messages) -> tuple[float, int, fl
     if not hub.connected.wait(60):
         raise RuntimeError("the hub did not connect")
     started = time.perf_counter()
+    cpu = time.process_time()
     done.wait(600)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     hub.stop()
     thread.join()
     forget_session(broker, "bench-hub")
-    return stored / elapsed, stored, hub.writer_cpu_seconds, commits
+    return stored / elapsed, stored, hub.writer_cpu_seconds, cpu, commits
 
 
 def latency(broker: Mosquitto, db_path: Path, stations, rate: int, seconds: int) -> dict:
@@ -261,8 +270,8 @@ def run(args: argparse.Namespace) -> dict:
         try:
             start = datetime.now(UTC) - timedelta(hours=2)
             messages = build(stations, args.count, start, 1)
-            bare = bare_rate(broker, messages)
-            hub, stored, writer_cpu, commits = hub_rate(broker, db_path, messages)
+            bare, bare_cpu = bare_rate(broker, messages)
+            hub, stored, writer_cpu, network_cpu, commits = hub_rate(broker, db_path, messages)
             timing = latency(broker, db_path, stations, args.rate, args.seconds)
         finally:
             broker.close()
@@ -274,6 +283,8 @@ def run(args: argparse.Namespace) -> dict:
         "stored": stored,
         "lost": args.count - stored,
         "writer_cpu_us_per_opinion": round(1e6 * writer_cpu / max(stored, 1), 1),
+        "network_cpu_us_per_opinion": round(1e6 * network_cpu / max(stored, 1), 1),
+        "bare_cpu_us_per_message": round(1e6 * bare_cpu / args.count, 1),
         "writer_mean_batch": round(stored / max(commits, 1)),
         "latency": timing,
         "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
@@ -298,7 +309,14 @@ def main() -> None:
                 "runs": args.runs,
                 "median": {
                     key: round(statistics.median(r[key] for r in results), 3)
-                    for key in ("bare_rate", "hub_rate", "ratio", "writer_cpu_us_per_opinion")
+                    for key in (
+                        "bare_rate",
+                        "hub_rate",
+                        "ratio",
+                        "writer_cpu_us_per_opinion",
+                        "network_cpu_us_per_opinion",
+                        "bare_cpu_us_per_message",
+                    )
                 }
                 | {"latency_p99_ms": statistics.median(r["latency"]["p99_ms"] for r in results)},
                 "lost": [r["lost"] for r in results],
