@@ -250,18 +250,24 @@ def latency(broker: Mosquitto, db_path: Path, stations, rate: int, seconds: int)
     }
 
 
+def make_database(db_path: Path) -> list[StationCredentials]:
+    """A migrated database with one festival, its artworks and its stations."""
+    migrate(db_path)
+    db = connect(db_path)
+    registry.add_festival(db, "bench", "Bench")
+    for n in range(ARTWORKS):
+        registry.add_artwork(db, "bench", f"aw-{n}", f"Artwork {n}")
+    stations = [registry.add_station(db, "bench", f"st-{n}") for n in range(STATIONS)]
+    db.close()
+    return stations
+
+
 def run(args: argparse.Namespace) -> dict:
     """One run: a fresh database and broker, the bare and hub drains, then latency."""
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
         db_path = Path(tmp) / "bench.db"
-        migrate(db_path)
-        db = connect(db_path)
-        registry.add_festival(db, "bench", "Bench")
-        for n in range(ARTWORKS):
-            registry.add_artwork(db, "bench", f"aw-{n}", f"Artwork {n}")
-        stations = [registry.add_station(db, "bench", f"st-{n}") for n in range(STATIONS)]
-        db.close()
+        stations = make_database(db_path)
         broker = Mosquitto(
             directory=Path(tmp) / "broker",
             extra_config=["max_inflight_messages 10000", "max_queued_messages 0"],
