@@ -1,19 +1,21 @@
-"""The writer's fast path gives exactly what the plain definitions give: signatures,
-time stamps and the text of ``received_at``."""
+"""The writer's fast path gives exactly what the plain definitions give (signatures, time
+stamps, the text of ``received_at``), and the writer process answers in typed messages."""
 
 from __future__ import annotations
 
 import hmac
+import multiprocessing
+import time
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub import store
+from hub import store, writer
 from hub.validate import Verifier, _instant
 from protocol import Opinion, format_timestamp, parse_timestamp
 from protocol.signing import verify_canonical
-from tests.hub.messages import BASE
+from tests.hub.messages import BASE, opinion
 
 keys = st.binary(min_size=32, max_size=32)
 
@@ -62,3 +64,36 @@ def test_received_texts_are_each_format_timestamp(offsets):
     assert [store._received_text(i.received_at, texts) for i in items] == [
         format_timestamp(i.received_at) for i in items
     ]
+
+
+def test_the_writer_answers_in_typed_messages_with_its_cpu_time(db, registered, db_path):
+    messages = [opinion(registered.st1, who=n, minute=n) for n in range(30)]
+    frames = [("tapshare/v1/strp/st-01/opinion", m.payload(), time.time(), False) for m in messages]
+    frames.append(("tapshare/v1/strp/st-01/nonsense", b"{}", time.time(), False))
+    context = multiprocessing.get_context("spawn")
+    conn, child = context.Pipe()
+    settings = writer.WriterSettings(db_path, "FULL", 8, 3600.0)
+    process = context.Process(target=writer.serve, args=(child, settings), daemon=True)
+    process.start()
+    child.close()
+    try:
+        ready = conn.recv()
+        assert isinstance(ready, writer.Ready) and ready.cpu_seconds > 0
+        conn.send(frames[:16])
+        conn.send(frames[16:])
+        answers = []
+        while sum(a.count for a in answers if isinstance(a, writer.Committed)) < len(frames):
+            answers.append(conn.recv())
+        committed = [a for a in answers if isinstance(a, writer.Committed)]
+        assert all(a.count <= 8 for a in committed)
+        assert sum(a.outcome.stored for a in committed) == 30
+        assert sum(sum(a.outcome.rejected.values()) for a in committed) == 1
+        cpu = [ready.cpu_seconds] + [a.cpu_seconds for a in committed]
+        assert cpu == sorted(cpu)
+        conn.send(None)
+        while not isinstance(answer := conn.recv(), writer.Stopped):
+            assert isinstance(answer, writer.LogLine | writer.Committed)
+    finally:
+        process.join(30)
+    assert process.exitcode == 0
+    assert db.conn.execute("SELECT count(*) FROM taps").fetchone()[0] == 30
