@@ -7,6 +7,7 @@ names every offending rule, by its position (1-based) and what it says.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
@@ -47,6 +48,50 @@ class PolicyError(ValueError):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = list(problems)
         super().__init__("; ".join(self.problems))
+
+
+# A policy is three levels deep ({"rules": [{...}]}) and its values are plain; this leaves
+# room for a readable refusal of odd values while no validation has to recurse deeply.
+MAX_JSON_DEPTH = 8
+
+
+def load_json(text: str) -> object:
+    """The JSON of a policy file or form, or :class:`PolicyError` for text that is not
+    JSON or is nested deeper than any policy (which would exhaust the parser's stack)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(
+            [f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
+        ) from None
+    except RecursionError:
+        value = None
+        depth = MAX_JSON_DEPTH + 1
+    else:
+        depth = _depth(value)
+    if depth > MAX_JSON_DEPTH:
+        raise PolicyError(
+            [
+                f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep; a policy is "
+                '{"rules": [{...}, ...]} with plain values'
+            ]
+        )
+    return value
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in ``value``, found without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def is_festival_id(value: str) -> bool:

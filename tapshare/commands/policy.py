@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from consent.boards import policy_warnings
 from consent.odrl import to_odrl
 from consent.plain import explain
-from consent.policy import Policy, PolicyError, format_time
+from consent.policy import Policy, PolicyError, format_time, load_json
 from consent.receipts import receipt
 from consent.sources import FestivalInfo, OpinionSource
 from consent.store import PolicyStore, PolicyVersion
@@ -77,9 +77,9 @@ def _read_policy_file(file: str) -> object:
     if len(text) > MAX_POLICY_BYTES:
         fail(f"{file} is larger than {MAX_POLICY_BYTES} bytes; a policy is a short JSON file")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"{file} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        return load_json(text)
+    except PolicyError as exc:
+        fail(f"{file}: {exc}")
 
 
 @click.group("policy")

@@ -115,6 +115,9 @@ def test_show_odrl(runner: CliRunner, db_path: Path, tmp_path: Path) -> None:
             "rule 1",
         ),
         ([], "JSON object"),
+        # Deeper than the JSON parser's stack, and deep though parseable.
+        ('{"rules": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested more than 8 levels"),
+        ('{"rules": [{"to": ' + "[" * 500 + "]" * 500 + "}]}", "nested more than 8 levels"),
     ],
 )
 def test_bad_files_exit_2_with_one_line_and_change_nothing(
