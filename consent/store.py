@@ -146,11 +146,15 @@ class PolicyStore:
                 [festival, accessor, viewer, action, policy_version, format_time(at)],
             )
 
-    def access_log(self, festival: str, limit: int = 100) -> list[AccessRecord]:
-        """The latest reads of ``festival``'s data by others, newest first."""
+    def access_log(
+        self, festival: str, limit: int = 100, *, offset: int = 0, action: Action | None = None
+    ) -> list[AccessRecord]:
+        """Reads of ``festival``'s data by others, newest first: ``limit`` of them after
+        skipping ``offset``; only ``action`` reads when it is given."""
+        where, params = self._access_where(festival, action)
         rows = self._rows(
-            f"SELECT * FROM {ACCESS_LOG} WHERE festival = ? ORDER BY id DESC LIMIT ?",
-            [festival, max(0, limit)],
+            f"SELECT * FROM {ACCESS_LOG} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, max(0, limit), max(0, offset)],
         )
         return [
             AccessRecord(
@@ -163,6 +167,18 @@ class PolicyStore:
             )
             for row in rows
         ]
+
+    def access_count(self, festival: str, action: Action | None = None) -> int:
+        """How many reads of ``festival``'s data by others the log holds (of ``action``)."""
+        where, params = self._access_where(festival, action)
+        row = self.db.execute(f"SELECT COUNT(*) FROM {ACCESS_LOG} WHERE {where}", params)
+        return int(row.fetchone()[0])
+
+    @staticmethod
+    def _access_where(festival: str, action: Action | None) -> tuple[str, list[Any]]:
+        if action is None:
+            return "festival = ?", [festival]
+        return "festival = ? AND action = ?", [festival, action]
 
     @contextmanager
     def writing(self) -> Iterator[None]:

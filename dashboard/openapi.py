@@ -92,6 +92,34 @@ REFUSED = _error(
 NOT_LOGGED_IN = {"description": "Not logged in: to the login page."}
 NOT_THEIRS = {"description": "The organiser does not manage this festival."}
 UNKNOWN_FESTIVAL = _error("Unknown festival.")
+EXPORT_FORM = {
+    "required": True,
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "csrf_token": {
+                        "type": "string",
+                        "description": "The session's CSRF token, from the form of any "
+                        "organiser page (e.g. `/organiser/ID/exports`).",
+                    },
+                    "festival": {
+                        "type": "string",
+                        "description": "Keep only this festival's section (empty: all).",
+                    },
+                },
+                "required": ["csrf_token"],
+            }
+        }
+    },
+}
+EXPORT_REFUSALS = {
+    "302": NOT_LOGGED_IN,
+    "400": {"description": "The CSRF token is missing or wrong; nothing is read."},
+    "403": NOT_THEIRS,
+    "404": {"description": "`festival` names no registered festival."},
+}
 
 
 @dataclass(frozen=True)
@@ -156,27 +184,23 @@ OPERATIONS: Mapping[tuple[str, str], Operation] = {
         {"200": _json("Ping", "Always the same answer.")},
         summary="A constant answer, for health checks",
     ),
-    ("GET", "/organiser/{festival_id}/export.json"): Operation(
+    ("POST", "/organiser/{festival_id}/export.json"): Operation(
         "exportJson",
-        {"200": _json("Board", "The export."), "302": NOT_LOGGED_IN, "403": NOT_THEIRS},
+        {"200": _json("Board", "The export."), **EXPORT_REFUSALS},
         summary="Export as JSON: own data, and others' as their export rules allow",
         description="A Board for viewer `festival:ID` and action `export`. "
         "`festival` keeps one owner's section. Reads of other festivals' data are "
-        "recorded in their access logs.",
-        parameters=(
-            {"name": "festival", "in": "query", "required": False, "schema": {"type": "string"}},
-        ),
+        "recorded in their access logs under the organiser's name, so an export is a "
+        "POST that carries the session's CSRF token.",
         security=ORGANISER_SECURITY,
+        extra={"requestBody": EXPORT_FORM},
     ),
-    ("GET", "/organiser/{festival_id}/export.csv"): Operation(
+    ("POST", "/organiser/{festival_id}/export.csv"): Operation(
         "exportCsv",
-        {
-            "200": {"description": "CSV", "content": {"text/csv": {}}},
-            "302": NOT_LOGGED_IN,
-            "403": NOT_THEIRS,
-        },
+        {"200": {"description": "CSV", "content": {"text/csv": {}}}, **EXPORT_REFUSALS},
         summary="Export as CSV: one row per shared cell",
         security=ORGANISER_SECURITY,
+        extra={"requestBody": EXPORT_FORM},
     ),
 }
 

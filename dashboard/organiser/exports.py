@@ -1,5 +1,7 @@
 """CSV and JSON exports: the festival's own data, and others' as their ``export`` rules
-allow. Each export of another festival's data lands in that festival's access log."""
+allow. Each export of another festival's data lands in that festival's access log, so an
+export is a POST with the form's CSRF token: a link from another site cannot make one in
+an organiser's name."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 @blueprint.get("/<festival_id>/exports")
 @owner_required
 def exports(festival_id: str) -> str:
-    """Links to every export."""
+    """The export form: whose data, in which format (reading it is a POST)."""
     db = get_db()
     return render_template(
         "organiser/exports.html",
@@ -67,14 +69,15 @@ def exports(festival_id: str) -> str:
     )
 
 
-@blueprint.get("/<festival_id>/export.<fmt>")
+@blueprint.post("/<festival_id>/export.<fmt>")
 @owner_required
 def export(festival_id: str, fmt: str) -> Response:
-    """The export as the festival may have it: ``?festival=ID`` keeps one owner's data."""
+    """The export as the festival may have it: the form's ``festival`` keeps one owner's
+    data."""
     if fmt not in FORMATS:
         raise NotFound(f"no export format {fmt!r}; use csv or json")
     db = get_db()
-    owner = request.args.get("festival")
+    owner = request.form.get("festival")
     if owner:
         data.festival(db, owner)
     organiser = current_organiser()

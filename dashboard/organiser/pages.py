@@ -4,13 +4,14 @@ preview, history, access log, receipts and the analyse view."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from flask import flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from consent.boards import Board, policy_warnings
-from consent.policy import Policy, PolicyError
+from consent.policy import Action, Policy, PolicyError, load_json
 from consent.receipts import receipt
 from dashboard import data
 from dashboard.database import get_db
@@ -81,11 +82,7 @@ def _policy_json(policy: Policy) -> str:
 
 def parse_policy(text: str, known_festivals: set[str]) -> Policy:
     """A policy from the editor's JSON; raises ``PolicyError`` listing every problem."""
-    try:
-        raw = json.loads(text)
-    except ValueError as exc:
-        raise PolicyError([f"the policy is not valid JSON: {exc}"]) from None
-    return Policy.checked(raw, known_festivals)
+    return Policy.checked(load_json(text), known_festivals)
 
 
 def _editor(festival_id: str, text: str, **extra: Any) -> str:
@@ -199,15 +196,50 @@ def history(festival_id: str) -> str:
     )
 
 
+ACCESS_LOG_PAGE_SIZES = (25, 50, 100, 200)
+ACCESS_LOG_ACTIONS = ("analyse", "export")
+
+
+def _page_argument(name: str, default: int, allowed: tuple[int, ...] | None = None) -> int:
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    if (
+        not (raw.isascii() and raw.isdigit() and len(raw) <= 9)
+        or int(raw) < 1
+        or (allowed is not None and int(raw) not in allowed)
+    ):
+        choices = ", ".join(map(str, allowed)) if allowed else "a whole number from 1"
+        raise BadRequest(f"{name} must be {choices}, not {raw[:40]!r}")
+    return int(raw)
+
+
 @blueprint.get("/<festival_id>/access-log")
 @owner_required
 def access_log(festival_id: str) -> str:
-    """Who read this festival's data for analysis or export, when, under which version."""
+    """Who read this festival's data for analysis or export, when, under which version:
+    newest first, a page at a time, all actions or one."""
+    action = request.args.get("action", "")
+    if action and action not in ACCESS_LOG_ACTIONS:
+        raise BadRequest(f"action must be analyse or export, not {action[:40]!r}")
+    per_page = _page_argument("per_page", ACCESS_LOG_PAGE_SIZES[1], ACCESS_LOG_PAGE_SIZES)
     db = get_db()
+    store = data.policy_store(db)
+    only = cast("Action | None", action or None)
+    total = store.access_count(festival_id, only)
+    pages = max(1, -(-total // per_page))
+    page = min(_page_argument("page", 1), pages)  # past the end: the oldest entries
     return render_template(
         "organiser/access_log.html",
         festival=data.festival(db, festival_id),
-        entries=list(data.policy_store(db).access_log(festival_id)),
+        entries=store.access_log(festival_id, per_page, offset=(page - 1) * per_page, action=only),
+        total=total,
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        page_sizes=ACCESS_LOG_PAGE_SIZES,
+        action=action,
+        actions=ACCESS_LOG_ACTIONS,
     )
 
 
@@ -223,19 +255,23 @@ def receipts(festival_id: str) -> str:
     return render_template("organiser/receipts.html", festival=info, receipts=list(reversed(found)))
 
 
-@blueprint.get("/<festival_id>/analyse")
+@blueprint.route("/<festival_id>/analyse", methods=["GET", "POST"])
 @owner_required
 def analyse(festival_id: str) -> str:
-    """The analyse view: this festival's data and what others share for analysis."""
+    """The analyse view: this festival's data and what others share for analysis.
+
+    Reading others' data writes their access logs, so only the page's form (a POST with
+    its CSRF token) reads it; a GET shows the form.
+    """
     db = get_db()
+    info = data.festival(db, festival_id)
+    if request.method == "GET":
+        return render_template("organiser/analyse.html", festival=info, board=None)
     organiser = current_organiser()
     assert organiser is not None
     body = data.board(
         db, f"festival:{festival_id}", "analyse", accessor=organiser.email
     ).model_dump(mode="json")
     return render_template(
-        "organiser/analyse.html",
-        festival=data.festival(db, festival_id),
-        board=body,
-        titles=section_titles(db, body),
+        "organiser/analyse.html", festival=info, board=body, titles=section_titles(db, body)
     )

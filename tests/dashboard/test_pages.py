@@ -7,6 +7,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from tests.dashboard.conftest import OTHER, keyed, login
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
@@ -112,18 +114,19 @@ def test_exports_hold_own_data_and_others_only_as_their_export_rules_allow(clien
     add_opinions(dash_db, "strp", "aw-1", ["love", "love"])
     add_opinions(dash_db, "ddw", "chair", ["yes", "no", "yes"])
     token = login(client, OTHER)
-    assert token
-    rows = list(
-        csv.DictReader(io.StringIO(client.get("/organiser/ddw/export.csv").get_data(as_text=True)))
-    )
+    form = {"csrf_token": token}
+    page = client.post("/organiser/ddw/export.csv", data=form).get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(page)))
     assert {row["festival"] for row in rows} == {"ddw"}
     assert rows[0]["count_yes"] == "2"
     set_policy(dash_db, "strp", [permit("festival:ddw", "export", level="artwork", min_visitors=1)])
-    body = client.get("/organiser/ddw/export.json").get_json()
+    body = client.post("/organiser/ddw/export.json", data=form).get_json()
     assert [s["festival"] for s in body["sections"]] == ["ddw", "strp"]
-    only = client.get("/organiser/ddw/export.json?festival=strp").get_json()
-    assert [s["festival"] for s in only["sections"]] == ["strp"]
-    assert client.get("/organiser/ddw/export.xml").status_code == 404
+    only = client.post("/organiser/ddw/export.json", data={**form, "festival": "strp"})
+    assert [s["festival"] for s in only.get_json()["sections"]] == ["strp"]
+    assert client.post("/organiser/ddw/export.xml", data=form).status_code == 404
+    unknown = client.post("/organiser/ddw/export.json", data={**form, "festival": "nope"})
+    assert unknown.status_code == 404
 
 
 def test_an_offline_station_is_announced_on_its_festivals_board(client, dash_db, screen_keys):
@@ -185,8 +188,10 @@ def test_an_export_of_one_festival_logs_only_that_festival(app, client, dash_db)
     add_opinions(dash_db, "strp", "aw-1", ["love"])
     set_policy(dash_db, "strp", [permit("festival:ddw", "export", min_visitors=1)])
     set_policy(dash_db, "glow", [permit("network", "export", min_visitors=1)])
-    login(client, OTHER)
-    body = client.get("/organiser/ddw/export.json?festival=strp").get_json()
+    token = login(client, OTHER)
+    body = client.post(
+        "/organiser/ddw/export.json", data={"csrf_token": token, "festival": "strp"}
+    ).get_json()
     assert [s["festival"] for s in body["sections"]] == ["strp"]
     db = connect(dash_db)
     store = PolicyStore(db)
@@ -204,3 +209,23 @@ def test_an_export_of_one_festival_logs_only_that_festival(app, client, dash_db)
 def test_a_section_without_opinions_says_so(client, screen_keys):
     html = client.get(keyed("/boards/glow", screen_keys)).get_data(as_text=True)
     assert 'data-festival="glow"' in html and "No opinions yet." in html
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        '{"rules": ' + "[" * 20_000 + "]" * 20_000 + "}",  # deeper than the parser's stack
+        '{"rules": [{"to": ' + "[" * 500 + "]" * 500 + "}]}",
+    ],
+)
+@pytest.mark.parametrize("do", ["preview", "save"])
+def test_a_deeply_nested_policy_is_a_clear_400_and_nothing_saved(client, policy, do):
+    token = login(client)
+    response = client.post(
+        "/organiser/strp/policy",
+        data={"csrf_token": token, "policy": policy, "audience": "public", "do": do},
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'class="error"' in html and "nested more than 8 levels" in html
+    assert "version 1" not in client.get("/organiser/strp/history").get_data(as_text=True)
