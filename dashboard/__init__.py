@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from dashboard.access import ScreenKeyChecks
-from dashboard.accounts import SESSION_LIFETIME, secret_key
+from dashboard.accounts import SESSION_LIFETIME, PasswordChecks, secret_key
 from dashboard.cache import BoardCache
 from dashboard.database import close_db, connect
 from dashboard.metrics import Metrics
@@ -49,6 +49,7 @@ def create_app(
     max_streams_per_client: int = DEFAULT_STREAMS_PER_CLIENT,
     board_cache_seconds: float = 1.0,
     secure_cookies: bool = False,
+    password_checks: int = 4,
     start_streams: bool = True,
     metrics_token: str | None = None,
     test_config: dict[str, Any] | None = None,
@@ -62,7 +63,9 @@ def create_app(
     (an address, an IPv6 /64); ``board_cache_seconds`` how long an audience
     board may be served again while nothing is committed (0: never). ``secure_cookies``
     marks cookies HTTPS-only, for a dashboard served behind TLS. ``metrics_token``, when
-    given, is the bearer token ``/metrics`` asks for.
+    given, is the bearer token ``/metrics`` asks for. ``password_checks`` bounds the login
+    password checks that run at once (each holds about 32 MiB); a login beyond them gets
+    503 with ``Retry-After``.
     """
     app = Flask(__name__)
     db = connect(db_path)
@@ -89,6 +92,7 @@ def create_app(
     app.after_request(_security_headers)
 
     app.extensions["tapshare_metrics"] = Metrics()
+    app.extensions["tapshare_password_checks"] = PasswordChecks(password_checks)
     board_cache = BoardCache(db_path, board_cache_seconds)
     app.extensions["tapshare_board_cache"] = board_cache
     app.extensions["tapshare_screen_keys"] = ScreenKeyChecks(board_cache.generation)

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlite_utils import Database
+
+from hub.store import immediate
 
 SCRYPT_N = 2**15
 SCRYPT_R = 8
@@ -144,56 +151,147 @@ def _festivals_of(db: Database, organiser_id: int) -> tuple[str, ...]:
     return tuple(row[0] for row in rows)
 
 
-def _locked_key(db: Database, key: str, limit: int, now: datetime) -> bool:
-    """Whether ``limit`` failures of ``key`` fell within one window whose last failure is
-    less than a window ago: the pause lasts a full window from the failure that caused
-    it, however the failures before it were spread."""
+@dataclass(frozen=True)
+class Lockout:
+    """Logins paused by a limit: ``limit`` is ``"account"`` or ``"address"``, ``key`` the
+    account's email or the client key (an IPv4 address or an IPv6 /64), ``until`` when the
+    pause ends and ``seconds_left`` how long that is from when it was looked up."""
+
+    limit: Literal["account", "address"]
+    key: str
+    until: datetime
+    seconds_left: int
+
+
+class LoginPaused(Exception):
+    """A login refused unchecked because a limit pauses it."""
+
+    def __init__(self, lockout: Lockout) -> None:
+        super().__init__(f"logins for {lockout.limit} {lockout.key} paused until {lockout.until}")
+        self.lockout = lockout
+
+
+class ChecksBusy(Exception):
+    """Every password-check slot is taken; the login was not tried."""
+
+
+class PasswordChecks:
+    """A bound on password checks running at once.
+
+    Each scrypt check holds about 32 MiB (128 * r * N bytes) while it runs, so without a
+    bound a burst of logins can exhaust the server's memory. A login that finds every slot
+    taken is refused at once (:class:`ChecksBusy`) rather than queued: waiting would hold a
+    server thread per request instead.
+    """
+
+    def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError("at least one password check must be allowed")
+        self.slots = slots
+        self._free = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self.running = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot for a check; raises :class:`ChecksBusy` when none is free."""
+        if not self._free.acquire(blocking=False):
+            raise ChecksBusy
+        with self._lock:
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
+            self._free.release()
+
+
+def _lockout_of(
+    db: Database, limit: Literal["account", "address"], key: str, most: int, now: datetime
+) -> Lockout | None:
+    """The pause on ``key`` when ``most`` failures of it fell within one window whose last
+    failure is less than a window ago: the pause lasts a full window from the failure that
+    caused it, however the failures before it were spread."""
     rows = db.execute(
         "select at from dashboard_login_failures where key = ? and at >= ? "
         "order by at desc limit ?",
-        [key, _stamp(now - 2 * FAILURE_WINDOW), limit],
+        [
+            f"{'email' if limit == 'account' else 'addr'}:{key}",
+            _stamp(now - 2 * FAILURE_WINDOW),
+            most,
+        ],
     ).fetchall()
-    if len(rows) < limit:
-        return False
+    if len(rows) < most:
+        return None
     latest, earliest = (datetime.fromisoformat(row[0]) for row in (rows[0], rows[-1]))
-    return latest - earliest <= FAILURE_WINDOW and now - latest < FAILURE_WINDOW
+    if latest - earliest <= FAILURE_WINDOW and now - latest < FAILURE_WINDOW:
+        until = latest + FAILURE_WINDOW
+        return Lockout(limit, key, until, max(1, math.ceil((until - now).total_seconds())))
+    return None
 
 
-def locked_out(db: Database, email: str, address: str, now: datetime | None = None) -> bool:
-    """Whether logins for this account or from this address are paused after failures."""
+def lockout(db: Database, email: str, address: str, now: datetime | None = None) -> Lockout | None:
+    """What pauses logins for this account or from this client key, if anything; when both
+    do, the pause that ends last (that is when a login can succeed again)."""
     now = now or _now()
-    return _locked_key(
-        db, f"email:{email.strip().lower()}", MAX_FAILURES_PER_ACCOUNT, now
-    ) or _locked_key(db, f"addr:{address}", MAX_FAILURES_PER_ADDRESS, now)
+    found = [
+        pause
+        for pause in (
+            _lockout_of(db, "account", email.strip().lower(), MAX_FAILURES_PER_ACCOUNT, now),
+            _lockout_of(db, "address", address, MAX_FAILURES_PER_ADDRESS, now),
+        )
+        if pause is not None
+    ]
+    return max(found, key=lambda pause: pause.until) if found else None
+
+
+def _begin_attempt(db: Database, email: str, address: str, now: datetime) -> tuple[int, int]:
+    """Check the limits and record the attempt as a failure in one write transaction.
+
+    Taking the write lock first (``BEGIN IMMEDIATE``) makes concurrent attempts queue for
+    it, so each sees every attempt before it, even those whose check is still running: no
+    more than a limit's number of checks can start. Returns the ids of the two rows (the
+    account's and the address's); raises :class:`LoginPaused` and writes nothing when a
+    limit pauses the login.
+    """
+    with immediate(db):
+        pause = lockout(db, email, address, now)
+        if pause is not None:
+            raise LoginPaused(pause)
+        ids = tuple(
+            db.execute(
+                "insert into dashboard_login_failures (key, at) values (?, ?)",
+                [key, _stamp(now)],
+            ).lastrowid
+            for key in (f"email:{email}", f"addr:{address}")
+        )
+        # Two windows are kept: a pause is judged from failures up to a window before the
+        # latest one.
+        db.execute(
+            "delete from dashboard_login_failures where at < ?",
+            [_stamp(now - 2 * FAILURE_WINDOW)],
+        )
+    return ids[0] or 0, ids[1] or 0
 
 
 def authenticate(db: Database, email: str, password: str, address: str) -> Organiser | None:
-    """The organiser when the credentials are right and no lockout applies, else None.
+    """The organiser when the credentials are right, else None; raises
+    :class:`LoginPaused` (checking nothing) while a limit pauses the login.
 
-    Every failure is recorded against both the account and the client address.
+    ``address`` is the client's key (:func:`dashboard.clients.client_key`). Every attempt
+    counts as a failure of both the account and the address from before its check starts;
+    a right password then takes back the account's failures and this attempt's own.
     """
     key_email = email.strip().lower()
-    now = _now()
-    if locked_out(db, key_email, address, now):
-        return None
+    _, address_row = _begin_attempt(db, key_email, address, _now())
     row = next(db["dashboard_organisers"].rows_where("email = ?", [key_email]), None)
     ok = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
-    with db.conn:
-        if not (ok and row):
-            db.table("dashboard_login_failures").insert_all(
-                [
-                    {"key": f"email:{key_email}", "at": _stamp(now)},
-                    {"key": f"addr:{address}", "at": _stamp(now)},
-                ]
-            )
-            # Two windows are kept: a pause is judged from failures up to a window
-            # before the latest one.
-            db.execute(
-                "delete from dashboard_login_failures where at < ?",
-                [_stamp(now - 2 * FAILURE_WINDOW)],
-            )
-            return None
+    if not (ok and row):
+        return None
+    with immediate(db):
         db.execute("delete from dashboard_login_failures where key = ?", [f"email:{key_email}"])
+        db.execute("delete from dashboard_login_failures where id = ?", [address_row])
     return Organiser(row["id"], row["email"], _festivals_of(db, row["id"]))
 
 

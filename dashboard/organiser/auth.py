@@ -8,11 +8,12 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from dashboard import accounts
+from dashboard.clients import client_key
 from dashboard.database import get_db
 from dashboard.organiser.area import blueprint
 
@@ -40,7 +41,8 @@ def _check_csrf() -> None:
         return
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
-    if not (sent and expected and hmac.compare_digest(str(sent), str(expected))):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+    if not (sent and expected and hmac.compare_digest(str(sent).encode(), str(expected).encode())):
         abort(
             400,
             description="The form's security token is missing or has expired; "
@@ -83,26 +85,62 @@ def _safe_next(target: str | None) -> str:
     return url_for("organiser.home")
 
 
+# Seconds a login refused for want of a free password-check slot is asked to wait.
+CHECKS_BUSY_RETRY_SECONDS = 5
+
+
+def _login_page(status: int, error: str, email: str, retry_after: int) -> Response:
+    response = Response(
+        render_template("organiser/login.html", error=error, email=email), status=status
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _paused_page(pause: accounts.Lockout, email: str) -> Response:
+    """429 that says which limit paused the login and when it can be tried again."""
+    seconds = pause.seconds_left
+    when = f"{pause.until:%H:%M} UTC (in about {max(1, round(seconds / 60))} minutes)"
+    if pause.limit == "account":
+        what = f"Too many failed logins for this account: its logins are paused until {when}."
+    else:
+        what = (
+            f"Too many failed logins from your address ({pause.key}): logins from it are "
+            f"paused until {when}."
+        )
+    return _login_page(429, what, email, seconds)
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int] | str:
+def login() -> Response | str:
     """Password login; repeated failures pause logins for the account and the address."""
     if request.method == "GET":
         return render_template("organiser/login.html", next=request.args.get("next", ""))
     db = get_db()
     email = request.form.get("email", "")
     password = request.form.get("password", "")
-    address = request.remote_addr or "unknown"
-    if accounts.locked_out(db, email, address):
+    address = client_key(request.remote_addr)
+    # A paused login is answered before it competes for a password-check slot.
+    pause = accounts.lockout(db, email, address)
+    if pause is not None:
+        return _paused_page(pause, email)
+    checks: accounts.PasswordChecks = current_app.extensions["tapshare_password_checks"]
+    try:
+        with checks.slot():
+            organiser = accounts.authenticate(db, email, password, address)
+    except accounts.LoginPaused as paused:
+        return _paused_page(paused.lockout, email)
+    except accounts.ChecksBusy:
         message = (
-            "Too many failed logins. Logins for this account are paused for "
-            f"{int(accounts.FAILURE_WINDOW.total_seconds() // 60)} minutes."
+            "The dashboard is checking too many logins right now. Nothing was tried; "
+            f"please log in again in {CHECKS_BUSY_RETRY_SECONDS} seconds."
         )
-        return render_template("organiser/login.html", error=message, email=email), 429
-    organiser = accounts.authenticate(db, email, password, address)
+        return _login_page(503, message, email, CHECKS_BUSY_RETRY_SECONDS)
     if organiser is None:
-        return render_template(
+        page = render_template(
             "organiser/login.html", error="Wrong email or password.", email=email
-        ), 401
+        )
+        return Response(page, status=401)
     # A fresh session on login, so that a token planted before login is worthless.
     session.clear()
     session["sid"] = accounts.open_session(db, organiser)

@@ -16,9 +16,10 @@ from dashboard.server import bound_port, make_server
 class LiveServer:
     """The app served by waitress in a thread, as ``tapshare dashboard`` serves it."""
 
-    def __init__(self, app: Flask, *, threads: int = 24, port: int = 0) -> None:
+    def __init__(self, app: Flask, *, threads: int = 24, port: int = 0, **options: Any) -> None:
         self.app = app
-        self.server = make_server(app, "127.0.0.1", port, threads=threads)
+        # ``options``: the rest of make_server's settings, e.g. a trusted proxy.
+        self.server = make_server(app, "127.0.0.1", port, threads=threads, **options)
         self.port = bound_port(self.server)
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
