@@ -21,10 +21,29 @@ def streams_for(threads: int) -> int:
     return max(1, threads - RESERVED_THREADS)
 
 
-def make_server(app: Flask, host: str, port: int, *, threads: int) -> Any:
+def make_server(
+    app: Flask,
+    host: str,
+    port: int,
+    *,
+    threads: int,
+    trusted_proxy: str | None = None,
+    trusted_proxy_headers: frozenset[str] = frozenset(),
+) -> Any:
     """A waitress server for ``app`` (port 0 picks a free one); call ``run()`` then
     ``close()``. ``threads`` should match the app's ``max_streams`` (see
-    :func:`streams_for`)."""
+    :func:`streams_for`).
+
+    ``trusted_proxy`` is the address of a reverse proxy whose ``trusted_proxy_headers``
+    (e.g. ``x-forwarded-for``) are believed: a request from it then carries the client's
+    address in ``REMOTE_ADDR``. Those headers from any other peer are removed.
+    """
+    proxy: dict[str, Any] = {}
+    if trusted_proxy is not None:
+        proxy = {
+            "trusted_proxy": trusted_proxy,
+            "trusted_proxy_headers": set(trusted_proxy_headers),
+        }
     return create_server(
         app,
         host=host,
@@ -40,6 +59,7 @@ def make_server(app: Flask, host: str, port: int, *, threads: int) -> Any:
         channel_timeout=60,
         ident="tapshare",
         clear_untrusted_proxy_headers=True,
+        **proxy,
     )
 
 

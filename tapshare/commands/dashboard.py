@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import sys
@@ -16,6 +17,41 @@ DEFAULT_THREADS = 1050
 # Kept here rather than imported, so that `tapshare --help` does not load Flask.
 DEFAULT_STREAMS_PER_CLIENT = 50
 METRICS_TOKEN_ENV = "TAPSHARE_METRICS_TOKEN"
+DEFAULT_PROXY_HEADERS = "x-forwarded-for,x-forwarded-proto"
+
+
+def _trusted_proxy(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None or value == "*":
+        return value
+    try:
+        # waitress compares the peer's address as text, so write it as sockets do.
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise click.BadParameter(
+            f"must be the proxy's IP address (or * for any peer), not {value!r}",
+            ctx=ctx,
+            param=param,
+        ) from None
+
+
+def _proxy_headers(ctx: click.Context, param: click.Parameter, value: str) -> frozenset[str]:
+    from waitress.proxy_headers import PROXY_HEADERS
+
+    known = {name.lower().replace("_", "-") for name in PROXY_HEADERS}
+    headers = frozenset(name.strip().lower() for name in value.replace(",", " ").split())
+    unknown = sorted(headers - known)
+    if unknown or not headers:
+        raise click.BadParameter(
+            f"unknown header {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(sorted(known))}",
+            ctx=ctx,
+            param=param,
+        )
+    if "forwarded" in headers and len(headers) > 1:
+        raise click.BadParameter(
+            "forwarded cannot be combined with the x-forwarded-* headers", ctx=ctx, param=param
+        )
+    return headers
 
 
 def _migrated(settings: Settings) -> None:
@@ -79,6 +115,33 @@ def _metrics_token(path: Path | None) -> str | None:
     "holds the token itself); without either, /metrics is open to anyone who reaches it.",
 )
 @click.option(
+    "--trusted-proxy",
+    metavar="ADDR",
+    envvar="TAPSHARE_TRUSTED_PROXY",
+    callback=_trusted_proxy,
+    help="The reverse proxy's IP address: its forwarding headers give the client's address "
+    "(env TAPSHARE_TRUSTED_PROXY; see docs/operator.md).",
+)
+@click.option(
+    "--trusted-proxy-headers",
+    metavar="LIST",
+    envvar="TAPSHARE_TRUSTED_PROXY_HEADERS",
+    default=DEFAULT_PROXY_HEADERS,
+    show_default=True,
+    callback=_proxy_headers,
+    help="Which of the trusted proxy's headers to believe, comma-separated "
+    "(env TAPSHARE_TRUSTED_PROXY_HEADERS).",
+)
+@click.option(
+    "--password-checks",
+    default=4,
+    show_default=True,
+    envvar="TAPSHARE_PASSWORD_CHECKS",
+    type=click.IntRange(1, 64),
+    help="Login password checks run at once (each takes about 32 MiB); a login beyond "
+    "them gets 503 (env TAPSHARE_PASSWORD_CHECKS).",
+)
+@click.option(
     "--dev",
     is_flag=True,
     help="Development mode: Flask's reloading server with debug pages; never in production.",
@@ -92,12 +155,24 @@ def dashboard_command(
     max_streams_per_client: int,
     secure_cookies: bool,
     metrics_token_file: Path | None,
+    trusted_proxy: str | None,
+    trusted_proxy_headers: frozenset[str],
+    password_checks: int,
     dev: bool,
 ) -> None:
     """Serve the web dashboard (boards, organiser area, JSON API) on --db."""
     from dashboard import create_app
     from dashboard.server import bound_port, make_server, streams_for
 
+    click_context = click.get_current_context()
+    headers_given = click_context.get_parameter_source("trusted_proxy_headers") not in (
+        None,
+        click.core.ParameterSource.DEFAULT,
+    )
+    if headers_given and trusted_proxy is None:
+        fail("--trusted-proxy-headers needs --trusted-proxy")
+    if dev and trusted_proxy is not None:
+        fail("--trusted-proxy needs the production server; leave out --dev")
     _migrated(settings)
     app = create_app(
         settings.db,
@@ -105,13 +180,21 @@ def dashboard_command(
         max_streams_per_client=max_streams_per_client,
         secure_cookies=secure_cookies,
         metrics_token=_metrics_token(metrics_token_file),
+        password_checks=password_checks,
     )
     if dev:
         app.run(host=host, port=port, debug=True, threaded=True)
         return
     streams = app.extensions["tapshare_streams"]
     try:
-        server = make_server(app, host, port, threads=threads)
+        server = make_server(
+            app,
+            host,
+            port,
+            threads=threads,
+            trusted_proxy=trusted_proxy,
+            trusted_proxy_headers=trusted_proxy_headers,
+        )
     except OSError as exc:
         streams.stop()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")

@@ -9,6 +9,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from hub import registry
 from tapshare.cli import cli
 from tapshare.database import connect, migrate
@@ -99,3 +101,66 @@ def test_the_dashboard_command_refuses_a_port_in_use(runner, db_path):
         busy.close()
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_the_dashboard_command_trusts_the_proxy_named_in_its_environment(db_path):
+    import re
+    import urllib.error
+    import urllib.parse
+
+    from dashboard.accounts import MAX_FAILURES_PER_ADDRESS
+
+    _festival(db_path)
+    env = dict(os.environ, TAPSHARE_DB=str(db_path), TAPSHARE_TRUSTED_PROXY="127.0.0.1")
+    command = [sys.executable, "-m", "tapshare", "dashboard", "--port", "0", "--threads", "60"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        url = process.stderr.readline().split(" on ")[1].split()[0]
+
+        def attempt(n: int) -> tuple[int, str]:
+            # One login as a browser behind the proxy makes it: page, then form.
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+            headers = {"X-Forwarded-For": "203.0.113.9"}
+            page = opener.open(urllib.request.Request(url + "organiser/login", headers=headers))
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+            assert token
+            form = {"email": f"guess{n}@example.org", "password": "wrong"}
+            data = urllib.parse.urlencode({**form, "csrf_token": token.group(1)}).encode()
+            request = urllib.request.Request(url + "organiser/login", data, headers)
+            try:
+                opener.open(request)
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+            return 200, ""
+
+        assert wait_for(lambda: attempt(0)[0] == 401, timeout=10)
+        for n in range(1, MAX_FAILURES_PER_ADDRESS):
+            assert attempt(n)[0] == 401
+        status, html = attempt(99)
+        assert status == 429 and "from your address (203.0.113.9)" in html
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--trusted-proxy", "proxy.example"], "must be the proxy's IP address"),
+        (["--trusted-proxy", "10.0.0.1", "--trusted-proxy-headers", "x-real-ip"], "unknown header"),
+        (["--trusted-proxy", "10.0.0.1", "--trusted-proxy-headers", ","], "unknown header"),
+        (
+            ["--trusted-proxy", "10.0.0.1", "--trusted-proxy-headers", "forwarded,x-forwarded-for"],
+            "cannot be combined",
+        ),
+        (["--trusted-proxy-headers", "x-forwarded-for"], "needs --trusted-proxy"),
+        (["--trusted-proxy", "10.0.0.1", "--dev"], "leave out --dev"),
+        (["--password-checks", "0"], "--password-checks"),
+    ],
+)
+def test_the_dashboard_command_refuses_bad_proxy_and_check_settings(runner, db_path, args, words):
+    result = runner.invoke(cli, ["--db", str(db_path), "dashboard", "--port", "0", *args])
+    assert result.exit_code == 2
+    assert words in result.output
+    assert len(result.output.strip().splitlines()) == 1
