@@ -91,7 +91,9 @@ CHECKS_BUSY_RETRY_SECONDS = 5
 
 def _login_page(status: int, error: str, email: str, retry_after: int) -> Response:
     response = Response(
-        render_template("organiser/login.html", error=error, email=email), status=status
+        render_template("organiser/login.html", error=error, email=email),
+        status=status,
+        mimetype="text/html",
     )
     response.headers["Retry-After"] = str(retry_after)
     return response
@@ -140,7 +142,7 @@ def login() -> Response | str:
         page = render_template(
             "organiser/login.html", error="Wrong email or password.", email=email
         )
-        return Response(page, status=401)
+        return Response(page, status=401, mimetype="text/html")
     # A fresh session on login, so that a token planted before login is worthless.
     session.clear()
     session["sid"] = accounts.open_session(db, organiser)

@@ -139,13 +139,14 @@ def test_wrong_passwords_lock_logins_with_a_clear_message(client):
         response = client.post(
             "/organiser/login", data={"email": OWNER, "password": "nope", "csrf_token": token}
         )
-        assert response.status_code == 401
+        assert response.status_code == 401 and response.mimetype == "text/html"
         assert "Wrong email or password" in response.get_data(as_text=True)
     response = client.post(
         "/organiser/login", data={"email": OWNER, "password": PASSWORD, "csrf_token": token}
     )
-    assert response.status_code == 429
-    assert "paused" in response.get_data(as_text=True)
+    assert response.status_code == 429 and response.mimetype == "text/html"
+    assert "for this account: its logins are paused until" in response.get_data(as_text=True)
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
 
 
 def test_login_redirects_only_inside_the_organiser_area(client):

@@ -71,6 +71,7 @@ class Browser:
 
 
 def alert(html: str) -> str:
+    """The login page's error message."""
     found = re.search(r'role="alert">([^<]*)<', html)
     return found.group(1) if found else ""
 
@@ -186,6 +187,7 @@ def test_a_login_while_every_check_slot_is_busy_gets_503_with_retry_after(serve,
     response, html = busy
     assert response.status == 503
     assert response.getheader("Retry-After") == "5"
+    assert response.getheader("Content-Type").startswith("text/html")
     assert "checking too many logins" in alert(html) and "Nothing was tried" in alert(html)
     # The busy refusal counted as nothing; the slow login itself went through.
     assert failures(dash_db, f"email:{OTHER}") == 0
