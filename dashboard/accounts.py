@@ -207,6 +207,10 @@ class PasswordChecks:
             self._free.release()
 
 
+# How each limit's failures are keyed in dashboard_login_failures.
+_KEY_PREFIX = {"account": "email:", "address": "addr:"}
+
+
 def _lockout_of(
     db: Database, limit: Literal["account", "address"], key: str, most: int, now: datetime
 ) -> Lockout | None:
@@ -216,11 +220,7 @@ def _lockout_of(
     rows = db.execute(
         "select at from dashboard_login_failures where key = ? and at >= ? "
         "order by at desc limit ?",
-        [
-            f"{'email' if limit == 'account' else 'addr'}:{key}",
-            _stamp(now - 2 * FAILURE_WINDOW),
-            most,
-        ],
+        [_KEY_PREFIX[limit] + key, _stamp(now - 2 * FAILURE_WINDOW), most],
     ).fetchall()
     if len(rows) < most:
         return None
@@ -246,33 +246,28 @@ def lockout(db: Database, email: str, address: str, now: datetime | None = None)
     return max(found, key=lambda pause: pause.until) if found else None
 
 
-def _begin_attempt(db: Database, email: str, address: str, now: datetime) -> tuple[int, int]:
+def _begin_attempt(db: Database, email: str, address: str, now: datetime) -> int:
     """Check the limits and record the attempt as a failure in one write transaction.
 
     Taking the write lock first (``BEGIN IMMEDIATE``) makes concurrent attempts queue for
     it, so each sees every attempt before it, even those whose check is still running: no
-    more than a limit's number of checks can start. Returns the ids of the two rows (the
-    account's and the address's); raises :class:`LoginPaused` and writes nothing when a
-    limit pauses the login.
+    more than a limit's number of checks can start. Returns the id of the address's row;
+    raises :class:`LoginPaused` and writes nothing when a limit pauses the login.
     """
     with immediate(db):
         pause = lockout(db, email, address, now)
         if pause is not None:
             raise LoginPaused(pause)
-        ids = tuple(
-            db.execute(
-                "insert into dashboard_login_failures (key, at) values (?, ?)",
-                [key, _stamp(now)],
-            ).lastrowid
-            for key in (f"email:{email}", f"addr:{address}")
-        )
+        insert = "insert into dashboard_login_failures (key, at) values (?, ?)"
+        db.execute(insert, [_KEY_PREFIX["account"] + email, _stamp(now)])
+        address_row = db.execute(insert, [_KEY_PREFIX["address"] + address, _stamp(now)]).lastrowid
         # Two windows are kept: a pause is judged from failures up to a window before the
         # latest one.
         db.execute(
             "delete from dashboard_login_failures where at < ?",
             [_stamp(now - 2 * FAILURE_WINDOW)],
         )
-    return ids[0] or 0, ids[1] or 0
+    return address_row or 0
 
 
 def authenticate(db: Database, email: str, password: str, address: str) -> Organiser | None:
@@ -284,13 +279,16 @@ def authenticate(db: Database, email: str, password: str, address: str) -> Organ
     a right password then takes back the account's failures and this attempt's own.
     """
     key_email = email.strip().lower()
-    _, address_row = _begin_attempt(db, key_email, address, _now())
+    address_row = _begin_attempt(db, key_email, address, _now())
     row = next(db["dashboard_organisers"].rows_where("email = ?", [key_email]), None)
     ok = verify_password(password, row["password_hash"] if row else _DUMMY_HASH)
     if not (ok and row):
         return None
     with immediate(db):
-        db.execute("delete from dashboard_login_failures where key = ?", [f"email:{key_email}"])
+        db.execute(
+            "delete from dashboard_login_failures where key = ?",
+            [_KEY_PREFIX["account"] + key_email],
+        )
         db.execute("delete from dashboard_login_failures where id = ?", [address_row])
     return Organiser(row["id"], row["email"], _festivals_of(db, row["id"]))
 

@@ -198,8 +198,12 @@ def dashboard_command(
     except OSError as exc:
         streams.stop()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    trusting = ""
+    if trusted_proxy is not None:
+        trusting = f"; trusting {', '.join(sorted(trusted_proxy_headers))} from {trusted_proxy}"
     click.echo(
-        f"tapshare dashboard on http://{host}:{bound_port(server)}/ (db {settings.db})", err=True
+        f"tapshare dashboard on http://{host}:{bound_port(server)}/ (db {settings.db}{trusting})",
+        err=True,
     )
     # A service manager's SIGTERM ends open streams and closes sockets like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -116,7 +116,9 @@ def test_the_dashboard_command_trusts_the_proxy_named_in_its_environment(db_path
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stderr is not None
-        url = process.stderr.readline().split(" on ")[1].split()[0]
+        line = process.stderr.readline()
+        assert "trusting x-forwarded-for, x-forwarded-proto from 127.0.0.1" in line, line
+        url = line.split(" on ")[1].split()[0]
 
         def attempt(n: int) -> tuple[int, str]:
             # One login as a browser behind the proxy makes it: page, then form.
