@@ -183,6 +183,8 @@ def decode_object(payload: bytes) -> dict[str, Any]:
         value = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise Rejected("not_json", f"payload is not JSON ({exc})") from None
+    except RecursionError:  # 2048 bytes hold about 1,000 nested brackets
+        raise Rejected("not_json", "payload is JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise Rejected("not_object", f"payload is a JSON {type(value).__name__}, not an object")
     return value

@@ -69,6 +69,16 @@ def test_payloads_that_are_not_json_objects(data, reason):
     assert reason_of(data) == reason
 
 
+@pytest.mark.parametrize(
+    "payload", [b"[" * 1000 + b"]" * 1000, b'{"v":' + b"[" * 1000 + b"]" * 1000 + b"}"]
+)
+@pytest.mark.parametrize("parse", [parse_opinion, parse_status, parse_erase])
+def test_deeply_nested_payloads_are_rejected_not_raised(payload, parse):
+    # Within 2048 bytes, deep enough for Python's JSON decoder to give up by recursion.
+    assert len(payload) <= 2048
+    assert reason_of(payload, parse) == "not_json"
+
+
 def test_oversize_is_refused_before_parsing():
     # Over 2048 bytes and not even JSON: the size decides first.
     assert reason_of(b"{" + b" " * 2048 + b"}") == "oversize"
