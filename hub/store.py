@@ -18,8 +18,17 @@ from typing import Any, Final
 
 from sqlite_utils import Database
 
+from hub.erasure import Markers
 from hub.models import Artwork, DeadLetter, Festival, Station
-from protocol import EraseRequest, Opinion, StationStatus, format_timestamp, parse_timestamp
+from protocol import (
+    EraseRequest,
+    Opinion,
+    StationStatus,
+    format_timestamp,
+    parse_key,
+    parse_timestamp,
+)
+from protocol.topics import PREFIX
 
 #: Dead letters kept; older ones are dropped (their counters stay).
 MAX_DEAD_LETTERS: Final = 100_000
@@ -372,6 +381,8 @@ class BatchOutcome:
 
     stored: int = 0
     duplicates: int = 0
+    #: New opinions an earlier erasure covers: accepted, never stored (see hub.erasure).
+    hidden: int = 0
     erasures: int = 0
     taps_erased: int = 0
     statuses: int = 0
@@ -414,7 +425,16 @@ def _accept_id(db: Database, message_id: str, received_at: str) -> bool:
     return cursor.rowcount == 1
 
 
-def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome) -> None:
+def load_markers(db: Database) -> Markers:
+    """Every erasure marker, with the hub's erasure key (see :mod:`hub.erasure`)."""
+    (key,) = db.conn.execute("SELECT value FROM hub_secrets WHERE name = 'erasure_key'").fetchone()
+    rows = db.conn.execute("SELECT festival, visitor_hash, requested_us FROM erasure_markers")
+    return Markers(parse_key(key), rows)
+
+
+def _store_opinions(
+    db: Database, run: list[StoreOpinion], outcome: BatchOutcome, markers: Markers
+) -> None:
     """Store a run of opinions with one statement per table (what is new of them)."""
     ids = [item.opinion.id for item in run]
     known: set[str] = set()
@@ -432,9 +452,17 @@ def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome
             fresh.append(item)
     received = [now_text(item.received_at) for item in fresh]
     db.conn.executemany(
-        "INSERT INTO accepted_ids (id, received_at) VALUES (?, ?)",
-        [(item.opinion.id, at) for item, at in zip(fresh, received, strict=True)],
-    )
+        "INSERT INTO accepted_ids (id, festival, received_at) VALUES (?, ?, ?)",
+        [(item.opinion.id, item.opinion.festival, at)
+         for item, at in zip(fresh, received, strict=True)],
+    )  # fmt: skip
+    # Accepted and remembered, but not stored: what an earlier erasure covers.
+    shown = [not markers.covers(o.festival, o.visitor, i.tapped_us)
+             for i in fresh for o in (i.opinion,)] if markers else []  # fmt: skip
+    if not all(shown):
+        outcome.hidden += shown.count(False)
+        received = [at for at, keep in zip(received, shown, strict=True) if keep]
+        fresh = [item for item, keep in zip(fresh, shown, strict=True) if keep]
     db.conn.executemany(
         _INSERT_TAP,
         [
@@ -455,12 +483,24 @@ def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome
     outcome.stored += len(fresh)
 
 
-def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome) -> None:
+def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome, markers: Markers) -> None:
     e = item.erase
     received = now_text(item.received_at)
     if not _accept_id(db, e.id, received):
         outcome.duplicates += 1
         return
+    hashed, until = markers.add(e.festival, e.visitor, micros(e.instant))
+    db.conn.execute(
+        "INSERT INTO erasure_markers (festival, visitor_hash, requested_us) VALUES (?, ?, ?) "
+        "ON CONFLICT (festival, visitor_hash) DO UPDATE SET requested_us = excluded.requested_us",
+        (e.festival, hashed, until),
+    )
+    # Rejected messages of this visitor in this festival go too (in any letter case).
+    db.conn.execute(
+        "DELETE FROM dead_letters WHERE instr(lower(CAST(payload AS TEXT)), ?) > 0 "
+        "AND (substr(topic, 1, ?) = ? OR instr(CAST(payload AS TEXT), ?) > 0)",
+        (e.visitor, len(prefix := f"{PREFIX}/{e.festival}/"), prefix, f'"{e.festival}"'),
+    )
     deleted = db.conn.execute(
         "DELETE FROM taps WHERE festival = ? AND visitor = ?", (e.festival, e.visitor)
     ).rowcount
@@ -476,7 +516,7 @@ def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome) -> None:
     outcome.taps_erased += deleted
 
 
-def _store_status(db: Database, item: StoreStatus, outcome: BatchOutcome) -> None:
+def _store_status(db: Database, item: StoreStatus, outcome: BatchOutcome, markers: Markers) -> None:
     s = item.status
     at_moment = parse_timestamp(s.at)
     # A replayed retained status was heard when the station sent it, not now.
@@ -490,7 +530,9 @@ def _store_status(db: Database, item: StoreStatus, outcome: BatchOutcome) -> Non
     outcome.statuses += 1
 
 
-def _store_rejection(db: Database, item: StoreRejection, outcome: BatchOutcome) -> None:
+def _store_rejection(
+    db: Database, item: StoreRejection, outcome: BatchOutcome, markers: Markers
+) -> None:
     db.conn.execute(
         "INSERT INTO dead_letters (received_at, topic, reason, detail, payload, size) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -512,26 +554,49 @@ def write_batch(
     items: Iterable[StoreItem],
     counters: Mapping[tuple[str, str], float],
     count_outcome: Callable[[BatchOutcome], Mapping[tuple[str, str], float]] | None = None,
+    markers: Markers | None = None,
 ) -> BatchOutcome:
     """Write a batch of accepted and rejected messages and add to counters, in one
     transaction: after it returns, all of it is committed; if it raises, none of it is.
 
     ``counters`` maps (name, labels as JSON) to the amount to add; ``count_outcome`` turns
     what the batch did into more of them, so the counters agree with the data exactly.
+    ``markers`` are every erasure marker (the writer keeps them; by default they are read
+    from the database); the batch's erasures are added to them, and undone if it fails.
     """
+    try:
+        outcome = _write_batch(db, items, counters, count_outcome, markers)
+    except BaseException:
+        if markers is not None:
+            markers.rolled_back()
+        raise
+    if markers is not None:
+        markers.committed()
+    return outcome
+
+
+def _write_batch(
+    db: Database,
+    items: Iterable[StoreItem],
+    counters: Mapping[tuple[str, str], float],
+    count_outcome: Callable[[BatchOutcome], Mapping[tuple[str, str], float]] | None,
+    markers: Markers | None,
+) -> BatchOutcome:
     outcome = BatchOutcome()
     with immediate(db):
+        if markers is None:
+            markers = load_markers(db)
         run: list[StoreOpinion] = []
         for item in items:
             if isinstance(item, StoreOpinion):
                 run.append(item)
                 continue
             if run:
-                _store_opinions(db, run, outcome)
+                _store_opinions(db, run, outcome, markers)
                 run = []
-            _WRITERS[type(item)](db, item, outcome)  # type: ignore[operator]
+            _WRITERS[type(item)](db, item, outcome, markers)  # type: ignore[operator]
         if run:
-            _store_opinions(db, run, outcome)
+            _store_opinions(db, run, outcome, markers)
         if outcome.rejected:
             db.conn.execute(
                 "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",

@@ -32,6 +32,7 @@ from typing import Final
 from sqlite_utils import Database
 
 from hub import metrics, store
+from hub.erasure import Markers
 from hub.lifecycle import apply_retention
 from hub.validate import Received, RegistryView, classify
 from protocol import Rejected, parse_topic
@@ -118,9 +119,12 @@ class _Writer:
         self.stopping = False
         self.pending = metrics.new_counters()
         self.parent = os.getppid()
+        #: Every erasure marker, kept current by each batch (the writer alone erases).
+        self.markers: Markers | None = None
 
     def run(self) -> None:
         db = self.settings.opener(self.settings.db_path, self.settings.synchronous)
+        self.markers = store.load_markers(db)
         self.conn.send(("ready",))
         try:
             self._retention(db)
@@ -207,7 +211,7 @@ class _Writer:
         failures = 0
         while True:
             try:
-                outcome = store.write_batch(db, items, counters, metrics.outcome)
+                outcome = store.write_batch(db, items, counters, metrics.outcome, self.markers)
             except sqlite3.Error as exc:
                 # Disk full, database locked for too long, ...: nothing was written and
                 # nothing acknowledged, so trying again later loses nothing. The broker
