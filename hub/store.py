@@ -232,6 +232,29 @@ def expire_taps(db: Database, festival_id: str, cutoff_us: int, limit: int) -> i
     )
 
 
+def expire_accepted_ids(db: Database, festival_id: str, received_before: str) -> int:
+    """Forget the ids of the festival's opinions received before a time (inside the
+    caller's transaction); erase requests' ids are kept."""
+    return int(
+        db.conn.execute(
+            "DELETE FROM accepted_ids WHERE festival = ? AND received_at < ?",
+            (festival_id, received_before),
+        ).rowcount
+    )
+
+
+def expire_dead_letters(db: Database, festival_id: str, received_before: str) -> int:
+    """Remove the dead letters on the festival's topics received before a time (inside
+    the caller's transaction)."""
+    prefix = f"{PREFIX}/{festival_id}/"
+    return int(
+        db.conn.execute(
+            "DELETE FROM dead_letters WHERE substr(topic, 1, ?) = ? AND received_at < ?",
+            (len(prefix), prefix, received_before),
+        ).rowcount
+    )
+
+
 def list_stations(db: Database, festival_id: str) -> list[Station]:
     """A festival's stations, ordered by id."""
     rows = db.conn.execute(
