@@ -23,15 +23,19 @@ from protocol.signing import (
     verify,
     visitor_pseudonym,
 )
+from protocol.slugs import SLUG_PATTERN, SLUG_SCHEMA_PATTERN, Slug, is_slug
 from protocol.timestamps import format_timestamp, parse_timestamp
 from protocol.topics import Topic, TopicKind, parse_topic, topic_for
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
+    "SLUG_PATTERN",
+    "SLUG_SCHEMA_PATTERN",
     "EraseRequest",
     "Opinion",
     "ReaderState",
     "Rejected",
+    "Slug",
     "StationStatus",
     "Topic",
     "TopicKind",
@@ -39,6 +43,7 @@ __all__ = [
     "check_clock",
     "decode_object",
     "format_timestamp",
+    "is_slug",
     "parse_key",
     "parse_opinion",
     "parse_status",
