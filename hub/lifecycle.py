@@ -27,6 +27,7 @@ from typing import Final
 from sqlite_utils import Database
 
 from hub import store
+from protocol import create_private
 from protocol.messages import MAX_CLOCK_AHEAD
 
 #: Taps removed per transaction, so the hub's writer never waits long for the lock.
@@ -109,6 +110,7 @@ def backup(
             # One snapshot for the whole copy (WAL lets the hub commit meanwhile).
             src.execute("BEGIN")
             src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            create_private(partial)  # it holds every secret the database does
             dst = sqlite3.connect(str(partial))
             try:
 

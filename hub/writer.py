@@ -35,7 +35,7 @@ from hub import metrics, store
 from hub.erasure import Markers
 from hub.lifecycle import apply_retention
 from hub.validate import Received, RegistryView, classify
-from protocol import Rejected, parse_topic
+from protocol import Rejected, create_private, parse_topic
 
 log = logging.getLogger("tapshare.hub")
 
@@ -55,6 +55,7 @@ def open_database(path: Path | str, synchronous: str = "FULL") -> Database:
     so that what the broker is told is stored survives a power cut too."""
     if synchronous not in ("OFF", "NORMAL", "FULL"):
         raise ValueError("synchronous is OFF, NORMAL or FULL")
+    create_private(path)
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
     db = Database(conn)
     db.execute("PRAGMA journal_mode=WAL")

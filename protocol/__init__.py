@@ -4,6 +4,7 @@ Imported by the station and the hub; imports nothing else of the project.
 """
 
 from protocol.errors import Rejected
+from protocol.files import create_private
 from protocol.messages import (
     MAX_PAYLOAD_BYTES,
     EraseRequest,
@@ -41,6 +42,7 @@ __all__ = [
     "TopicKind",
     "canonical_bytes",
     "check_clock",
+    "create_private",
     "decode_object",
     "format_timestamp",
     "is_slug",
