@@ -178,11 +178,11 @@ class _Writer:
         items = []
         kinds: Counter[str] = Counter()
         moments: dict[float, datetime] = {}
-        for topic, payload, at, retained, *_ in batch:
+        for topic, payload, at, retained, _, qos, _ in batch:
             moment = moments.get(at)
             if moment is None:
                 moment = moments[at] = datetime.fromtimestamp(at, UTC)
-            received = Received(topic, payload, moment, retained)
+            received = Received(topic, payload, moment, retained, qos)
             try:
                 item = classify(registry, received, now)
             except Exception as exc:  # a bug must not stop the service: keep the message
