@@ -18,7 +18,12 @@ what a batch erases and undoes that when the batch fails.
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Iterable
+from typing import Final
+
+#: What may be a pseudonym in a rejected payload (in any letter case).
+_PSEUDONYM: Final = re.compile(rb"[0-9a-fA-F]{64}")
 
 
 def visitor_hash(key: bytes, visitor: str) -> str:
@@ -49,6 +54,17 @@ class Markers:
             return False
         until = marks.get(visitor_hash(self._key, visitor))
         return until is not None and tapped_us <= until
+
+    def names_erased(self, festival: str, payload: bytes) -> bool:
+        """Whether a (rejected) payload carries the pseudonym of a visitor erased in the
+        festival, whenever its tap was made."""
+        marks = self._marks.get(festival)
+        if not marks:
+            return False
+        return any(
+            visitor_hash(self._key, found.group().decode().lower()) in marks
+            for found in _PSEUDONYM.finditer(payload)
+        )
 
     def add(self, festival: str, visitor: str, requested_us: int) -> tuple[str, int]:
         """Record an erasure in the batch in hand; return the marker's (hash, requested_us)

@@ -556,11 +556,17 @@ def _store_status(db: Database, item: StoreStatus, outcome: BatchOutcome, marker
 def _store_rejection(
     db: Database, item: StoreRejection, outcome: BatchOutcome, markers: Markers
 ) -> None:
+    payload, detail = item.payload[:DEAD_LETTER_PAYLOAD_BYTES], item.detail[:500]
+    parts = item.topic.split("/", 3)
+    # A station publishes only under its festival's topics; an erased visitor's pseudonym
+    # is not kept, not even in a dead letter that arrives after the erasure.
+    if markers and len(parts) > 2 and markers.names_erased(parts[2], payload):
+        payload, detail = b"", f"{detail[:440]} (payload not kept: it names an erased visitor)"
     db.conn.execute(
         "INSERT INTO dead_letters (received_at, topic, reason, detail, payload, size) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (now_text(item.received_at), item.topic[:1024], item.reason, item.detail[:500],
-         item.payload[:DEAD_LETTER_PAYLOAD_BYTES], len(item.payload)),
+        (now_text(item.received_at), item.topic[:1024], item.reason, detail, payload,
+         len(item.payload)),
     )  # fmt: skip
     outcome.rejected[item.reason] += 1
 

@@ -126,3 +126,20 @@ def test_dead_letters_carrying_the_pseudonym_go_with_the_erasure(db, registered)
     left = [bytes(row[0]) for row in db.conn.execute("SELECT payload FROM dead_letters")]
     assert len(left) == 2
     assert not any(visitor(3).encode() in p and b'"strp"' in p for p in left)
+
+
+def test_a_dead_letter_arriving_after_the_erasure_keeps_no_pseudonym(db, registered):
+    st = registered.st1
+    write(db, erase(st, who=3, minute=5))
+    topic = "tapshare/v1/strp/st-01/opinion"
+    later = [
+        opinion(st, who=3, minute=9).payload().upper(),  # made after: still not kept
+        opinion(st, who=4).payload(),
+    ]
+    store.write_batch(
+        db, [store.StoreRejection(topic, "bad_value", "why", p, NOW) for p in later], {}
+    )
+    rows = db.conn.execute("SELECT payload, size, detail FROM dead_letters ORDER BY id").fetchall()
+    assert [(bytes(r[0]), r[1]) for r in rows] == [(b"", len(later[0])), (later[1], len(later[1]))]
+    assert rows[0][2] == "why (payload not kept: it names an erased visitor)"
+    assert visitor(3) not in repr(db.conn.execute("SELECT * FROM dead_letters").fetchall())
