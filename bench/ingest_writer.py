@@ -71,7 +71,7 @@ def main() -> None:
         template = Path(tmp) / "template.db"
         stations = make_database(template)
         messages = build(stations, args.count, datetime.now(UTC) - timedelta(hours=2), 1)
-        frames = [(topic, payload, time.time(), False) for topic, payload in messages]
+        frames = [(topic, payload, time.time(), False, 1) for topic, payload in messages]
         results = []
         for n in range(args.runs):
             load = os.getloadavg()[0]

@@ -23,13 +23,14 @@ from pydantic import (
     model_validator,
 )
 
+from protocol import is_slug
+
 Effect = Literal["permit", "prohibit"]
 Action = Literal["display", "analyse", "export"]
 Level = Literal["artwork", "festival"]
 
 ACTIONS: tuple[Action, ...] = get_args(Action)
 RESERVED = frozenset({"public", "network", "platform"})
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 DEFAULT_LEVEL: Level = "festival"
 DEFAULT_MIN_VISITORS = 5
@@ -96,7 +97,7 @@ def _depth(value: object) -> int:
 
 def is_festival_id(value: str) -> bool:
     """True for a slug that may name a festival (the reserved audience words may not)."""
-    return bool(SLUG.match(value)) and value not in RESERVED
+    return is_slug(value) and value not in RESERVED
 
 
 def parse_audience(to: str) -> str | None:
@@ -123,7 +124,7 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(value: object) -> datetime:
     """Parse an RFC 3339 time with a time zone into an aware UTC datetime."""
-    if not isinstance(value, str) or not _RFC3339.match(value):
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         raise ValueError(
             f"must be an RFC 3339 time with a time zone, e.g. 2026-05-01T20:00:00Z, not {value!r}"
         )

@@ -8,6 +8,8 @@ from pathlib import Path
 from flask import current_app, g
 from sqlite_utils import Database
 
+from protocol import create_private
+
 
 def connect(path: Path | str, *, readonly: bool = False) -> Database:
     """A connection with a busy timeout; WAL lets readers go on while the hub writes."""
@@ -16,6 +18,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> Database:
             f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=30, check_same_thread=False
         )
     else:
+        create_private(path)
         conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys=ON")

@@ -28,11 +28,11 @@ from consent.boards import Board
 from dashboard.errors import ErrorBody
 from dashboard.models import FestivalList, Ping
 from dashboard.ngsi import openapi as ngsi
+from protocol import SLUG_SCHEMA_PATTERN
 
 API_PREFIX = "/api/v1/"
 REF = "#/components/schemas/{model}"
 MODELS: Sequence[type[BaseModel]] = (Board, FestivalList, ErrorBody, Ping, ngsi.ProblemDetails)
-SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
 # Methods every Flask route answers by itself.
 IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
 # Path parameters whose values are a short list: each value is a path of its own (an export
@@ -59,11 +59,11 @@ def _error(description: str) -> dict[str, Any]:
 PARAMETERS: Mapping[str, dict[str, Any]] = {
     "board_id": {
         "description": "A festival id (its screens' board, viewer `festival:ID`) or `public`.",
-        "schema": {"type": "string", "pattern": SLUG_PATTERN},
+        "schema": {"type": "string", "pattern": SLUG_SCHEMA_PATTERN},
     },
     "festival_id": {
         "description": "A festival the logged-in organiser manages.",
-        "schema": {"type": "string", "pattern": SLUG_PATTERN},
+        "schema": {"type": "string", "pattern": SLUG_SCHEMA_PATTERN},
     },
 }
 # Werkzeug's converters by the name a rule gives them (``<int:n>``); the rest are strings.

@@ -56,6 +56,15 @@ __all__ = ["BrokerAuthError", "Hub", "WriterError", "open_database"]
 MAX_BATCH: Final = 4000
 #: Most messages sent to the writer in one chunk.
 MAX_CHUNK: Final = 500
+#: Most messages received and not yet sent to the writer. When the queue is full, paho's
+#: network thread waits for room and reads nothing more from the broker meanwhile, which
+#: keeps QoS 1 messages (its in-flight window and queue); QoS 0 messages, which no window
+#: limits, can therefore never pile up in the hub (docs/operator.md, "Running the hub").
+MAX_QUEUED: Final = 10_000
+#: Most messages sent to the writer and not yet committed (its batch and the next one).
+MAX_OUTSTANDING: Final = 2 * MAX_BATCH
+#: How often a network thread waiting for room looks whether the hub is stopping.
+_PUT_WAIT_SECONDS: Final = 0.5
 #: How often the hub logs a summary of what it did.
 SUMMARY_INTERVAL_SECONDS: Final = 60.0
 #: How often the hub removes taps older than their festival's retention (and at start).
@@ -110,9 +119,10 @@ class Hub:
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self._stopping = threading.Event()
-        self._queue: queue.SimpleQueue[Delivery | None] = queue.SimpleQueue()
+        self._queue: queue.Queue[Delivery | None] = queue.Queue(MAX_QUEUED)
         # Sent to the writer, not yet committed: oldest first, as the writer answers.
         self._outstanding: deque[Delivery] = deque()
+        self._room = threading.Condition()
         self._connection = 0
         self._connection_lock = threading.Lock()
         self._auth_error: str | None = None
@@ -179,8 +189,17 @@ class Hub:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        frame = (message.topic, bytes(message.payload), time.time(), bool(message.retain))
-        self._queue.put(Delivery(frame, message.mid, message.qos, self._connection))
+        frame = (message.topic, bytes(message.payload), time.time(), bool(message.retain),
+                 message.qos)  # fmt: skip
+        delivery = Delivery(frame, message.mid, self._connection)
+        while True:
+            try:
+                self._queue.put(delivery, timeout=_PUT_WAIT_SECONDS)
+                return
+            except queue.Full:
+                # Stopping: it is not acknowledged, so the broker delivers it again.
+                if self._stopping.is_set():
+                    return
 
     # -- running ----------------------------------------------------------------------------
 
@@ -255,7 +274,10 @@ class Hub:
         """Ask :meth:`run` to return after the batch in hand (safe from any thread and from
         signal handlers). Messages not yet committed stay with the broker."""
         self._stopping.set()
-        self._queue.put(None)
+        with contextlib.suppress(queue.Full):  # never wait here: _forward looks every second
+            self._queue.put_nowait(None)
+        with self._room:
+            self._room.notify_all()
 
     def _forward(self, conn: Connection) -> None:
         """Send what arrives to the writer, in order, until stopped."""
@@ -275,6 +297,12 @@ class Hub:
                     if more is None:
                         break
                     chunk.append(more)
+                # Only so much for the writer at a time: what it has not taken waits here.
+                with self._room:
+                    while not self._room.wait_for(self._has_room, timeout=1.0):
+                        pass
+                if self._stopping.is_set():
+                    break
                 # Outstanding before sent: the answer may come at once.
                 self._outstanding.extend(chunk)
                 try:
@@ -284,6 +312,9 @@ class Hub:
             if time.monotonic() - last_summary >= SUMMARY_INTERVAL_SECONDS:
                 last_summary = time.monotonic()
                 log.info("so far: %s", self._summary())
+
+    def _has_room(self) -> bool:
+        return len(self._outstanding) < MAX_OUTSTANDING or self._stopping.is_set()
 
     def _stop_writer(
         self,
@@ -330,6 +361,8 @@ class Hub:
 
     def _committed(self, n: int, outcome: store.BatchOutcome) -> None:
         batch = [self._outstanding.popleft() for _ in range(n)]
+        with self._room:
+            self._room.notify_all()
         self._acknowledge(batch)
         self._count(outcome, n)
         if self.on_commit is not None:

@@ -5,6 +5,13 @@ A visitor's current opinion on an artwork is their latest tap on it, so it is ol
 the cut-off exactly when every tap of that visitor on that artwork is: removing those
 current opinions (the counting triggers follow) leaves the counts exactly what a recount
 of the kept taps gives.
+
+It also removes the festival's dead letters received before the cut-off (a station may
+publish only under its festival's topics, so the topic names the festival), and forgets
+the ids of its opinions received more than the hub's clock tolerance before it. Such an
+opinion was tapped before the cut-off (a ``tapped_at`` is never more than that tolerance
+ahead of the hub's clock), so its tap is gone already: an id lives at least as long as its
+tap. Erase requests' ids, and erasure markers, are kept (docs/operator.md, "Retention").
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from typing import Final
 from sqlite_utils import Database
 
 from hub import store
+from protocol import create_private
+from protocol.messages import MAX_CLOCK_AHEAD
 
 #: Taps removed per transaction, so the hub's writer never waits long for the lock.
 RETENTION_CHUNK: Final = 5000
@@ -39,6 +48,8 @@ class Expired:
     cutoff: str
     taps: int
     opinions: int
+    dead_letters: int = 0
+    accepted_ids: int = 0
 
 
 def apply_retention(db: Database, now: datetime) -> list[Expired]:
@@ -59,7 +70,14 @@ def apply_retention(db: Database, now: datetime) -> list[Expired]:
             taps += removed
             if removed < RETENTION_CHUNK:
                 break
-        results.append(Expired(festival_id, days, store.now_text(cutoff), taps, opinions))
+        with store.immediate(db):
+            letters = store.expire_dead_letters(db, festival_id, store.now_text(cutoff))
+            ids = store.expire_accepted_ids(
+                db, festival_id, store.now_text(cutoff - MAX_CLOCK_AHEAD)
+            )
+        results.append(
+            Expired(festival_id, days, store.now_text(cutoff), taps, opinions, letters, ids)
+        )
     return results
 
 
@@ -92,6 +110,7 @@ def backup(
             # One snapshot for the whole copy (WAL lets the hub commit meanwhile).
             src.execute("BEGIN")
             src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            create_private(partial)  # it holds every secret the database does
             dst = sqlite3.connect(str(partial))
             try:
 

@@ -20,6 +20,8 @@ DUPLICATES: Final = "tapshare_hub_duplicates_total"
 REJECTED: Final = "tapshare_hub_rejected_total"
 ERASURES: Final = "tapshare_hub_erasures_total"
 TAPS_ERASED: Final = "tapshare_hub_taps_erased_total"
+#: Opinions that arrived after an erasure covering them: accepted, never stored.
+OPINIONS_ERASED_ON_ARRIVAL: Final = "tapshare_hub_opinions_erased_on_arrival_total"
 STATUSES: Final = "tapshare_hub_statuses_total"
 COMMIT_FAILURES: Final = "tapshare_hub_commit_failures_total"
 BATCH_SIZE: Final = "tapshare_hub_batch_size"
@@ -84,6 +86,7 @@ def outcome(result: BatchOutcome) -> Counters:
     counters[(DUPLICATES, NO_LABELS)] += result.duplicates
     counters[(ERASURES, NO_LABELS)] += result.erasures
     counters[(TAPS_ERASED, NO_LABELS)] += result.taps_erased
+    counters[(OPINIONS_ERASED_ON_ARRIVAL, NO_LABELS)] += result.hidden
     counters[(STATUSES, NO_LABELS)] += result.statuses
     for reason, n in result.rejected.items():
         counters[(REJECTED, labels(reason=reason))] += n

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from hub.passwords import new_key
+
 MIGRATIONS = Migrations("hub")
 
 _REGISTRY = [
@@ -267,3 +269,34 @@ _PLATFORM_KEYS = [
 def platform_keys(db: Database) -> None:
     """Hashed keys that let urban data platforms read as the viewer `platform`."""
     _run(db, _PLATFORM_KEYS)
+
+
+_ERASURE_MARKERS = [
+    # The hub's own secrets, made once (the erasure key: see hub.erasure).
+    """CREATE TABLE hub_secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL               -- 64 lowercase hex
+    ) WITHOUT ROWID""",
+    # Per erased visitor and festival: a keyed hash of the pseudonym, never the pseudonym,
+    # and the latest requested_at; a tap at or before it arriving later is not stored.
+    """CREATE TABLE erasure_markers (
+        festival TEXT NOT NULL,
+        visitor_hash TEXT NOT NULL,       -- HMAC-SHA256 under the erasure key, 64 hex
+        requested_us INTEGER NOT NULL,    -- microseconds since the epoch
+        PRIMARY KEY (festival, visitor_hash)
+    ) WITHOUT ROWID""",
+    # The festival of an accepted opinion's id, so retention can forget it with the taps
+    # (NULL for erase requests: their ids are kept).
+    "ALTER TABLE accepted_ids ADD COLUMN festival TEXT",
+    "UPDATE accepted_ids SET festival = taps.festival FROM taps WHERE taps.id = accepted_ids.id",
+]
+
+
+@MIGRATIONS(name="0008_erasure_markers")
+def erasure_markers(db: Database) -> None:
+    """The hub's erasure key, erasure markers, and the festival of accepted ids."""
+    _run(db, _ERASURE_MARKERS)
+    db.execute(
+        "INSERT INTO hub_secrets (name, value) VALUES ('erasure_key', ?)",
+        [new_key()],
+    )

@@ -20,8 +20,8 @@ from hub import store
 from hub.lifecycle import MAX_RETAIN_DAYS
 from hub.models import DEFAULT_CHOICES, Artwork, Festival, Station, StationCredentials
 from hub.passwords import hash_password, new_key, new_password
+from protocol import is_slug
 from protocol.broker import BrokerURL
-from protocol.topics import SLUG
 
 #: Ids that name audiences in sharing policies, so no festival may have them (docs/operator.md).
 RESERVED_FESTIVAL_IDS: Final = frozenset({"public", "network", "platform"})
@@ -39,7 +39,7 @@ class RegistryError(ValueError):
 
 
 def _slug(kind: str, value: str) -> str:
-    if not isinstance(value, str) or not SLUG.match(value):
+    if not is_slug(value):
         raise RegistryError(
             f"{kind} {value!r} is not a valid id: use 1-63 lowercase letters, digits and "
             "hyphens, starting with a letter or digit"

@@ -18,8 +18,17 @@ from typing import Any, Final
 
 from sqlite_utils import Database
 
+from hub.erasure import Markers
 from hub.models import Artwork, DeadLetter, Festival, Station
-from protocol import EraseRequest, Opinion, StationStatus, format_timestamp, parse_timestamp
+from protocol import (
+    EraseRequest,
+    Opinion,
+    StationStatus,
+    format_timestamp,
+    parse_key,
+    parse_timestamp,
+)
+from protocol.topics import PREFIX
 
 #: Dead letters kept; older ones are dropped (their counters stay).
 MAX_DEAD_LETTERS: Final = 100_000
@@ -223,6 +232,29 @@ def expire_taps(db: Database, festival_id: str, cutoff_us: int, limit: int) -> i
     )
 
 
+def expire_accepted_ids(db: Database, festival_id: str, received_before: str) -> int:
+    """Forget the ids of the festival's opinions received before a time (inside the
+    caller's transaction); erase requests' ids are kept."""
+    return int(
+        db.conn.execute(
+            "DELETE FROM accepted_ids WHERE festival = ? AND received_at < ?",
+            (festival_id, received_before),
+        ).rowcount
+    )
+
+
+def expire_dead_letters(db: Database, festival_id: str, received_before: str) -> int:
+    """Remove the dead letters on the festival's topics received before a time (inside
+    the caller's transaction)."""
+    prefix = f"{PREFIX}/{festival_id}/"
+    return int(
+        db.conn.execute(
+            "DELETE FROM dead_letters WHERE substr(topic, 1, ?) = ? AND received_at < ?",
+            (len(prefix), prefix, received_before),
+        ).rowcount
+    )
+
+
 def list_stations(db: Database, festival_id: str) -> list[Station]:
     """A festival's stations, ordered by id."""
     rows = db.conn.execute(
@@ -372,6 +404,8 @@ class BatchOutcome:
 
     stored: int = 0
     duplicates: int = 0
+    #: New opinions an earlier erasure covers: accepted, never stored (see hub.erasure).
+    hidden: int = 0
     erasures: int = 0
     taps_erased: int = 0
     statuses: int = 0
@@ -414,6 +448,13 @@ def _accept_id(db: Database, message_id: str, received_at: str) -> bool:
     return cursor.rowcount == 1
 
 
+def load_markers(db: Database) -> Markers:
+    """Every erasure marker, with the hub's erasure key (see :mod:`hub.erasure`)."""
+    (key,) = db.conn.execute("SELECT value FROM hub_secrets WHERE name = 'erasure_key'").fetchone()
+    rows = db.conn.execute("SELECT festival, visitor_hash, requested_us FROM erasure_markers")
+    return Markers(parse_key(key), rows)
+
+
 def _received_text(moment: datetime, texts: dict[int, str]) -> str:
     """``received_at`` as written, worked out once per millisecond (``texts``): a batch
     holds many messages received within the same one."""
@@ -424,7 +465,9 @@ def _received_text(moment: datetime, texts: dict[int, str]) -> str:
     return text
 
 
-def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome) -> None:
+def _store_opinions(
+    db: Database, run: list[StoreOpinion], outcome: BatchOutcome, markers: Markers
+) -> None:
     """Store a run of opinions with one statement per table (what is new of them)."""
     ids = [item.opinion.id for item in run]
     known: set[str] = set()
@@ -435,6 +478,7 @@ def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome
         known.update(row[0] for row in rows)
     accepted, taps, current = [], [], []
     texts: dict[int, str] = {}
+    erased = bool(markers)  # without any marker, nothing is looked up
     for item in run:
         o = item.opinion
         if o.id in known:
@@ -442,24 +486,42 @@ def _store_opinions(db: Database, run: list[StoreOpinion], outcome: BatchOutcome
             continue
         known.add(o.id)
         at = _received_text(item.received_at, texts)
-        accepted.append((o.id, at))
+        accepted.append((o.id, o.festival, at))
+        # Accepted and remembered, but not stored: what an earlier erasure covers.
+        if erased and markers.covers(o.festival, o.visitor, item.tapped_us):
+            outcome.hidden += 1
+            continue
         taps.append(
             (o.id, o.festival, o.station, o.artwork, o.visitor, o.choice, o.tapped_at,
              item.tapped_us, o.seq, at)
         )  # fmt: skip
         current.append((o.festival, o.artwork, o.visitor, o.choice, item.tapped_us, o.seq, o.id))
-    db.conn.executemany("INSERT INTO accepted_ids (id, received_at) VALUES (?, ?)", accepted)
+    db.conn.executemany(
+        "INSERT INTO accepted_ids (id, festival, received_at) VALUES (?, ?, ?)", accepted
+    )
     db.conn.executemany(_INSERT_TAP, taps)
     db.conn.executemany(_UPSERT_CURRENT, current)
     outcome.stored += len(taps)
 
 
-def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome) -> None:
+def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome, markers: Markers) -> None:
     e = item.erase
     received = now_text(item.received_at)
     if not _accept_id(db, e.id, received):
         outcome.duplicates += 1
         return
+    hashed, until = markers.add(e.festival, e.visitor, micros(e.instant))
+    db.conn.execute(
+        "INSERT INTO erasure_markers (festival, visitor_hash, requested_us) VALUES (?, ?, ?) "
+        "ON CONFLICT (festival, visitor_hash) DO UPDATE SET requested_us = excluded.requested_us",
+        (e.festival, hashed, until),
+    )
+    # Rejected messages of this visitor in this festival go too (in any letter case).
+    db.conn.execute(
+        "DELETE FROM dead_letters WHERE instr(lower(CAST(payload AS TEXT)), ?) > 0 "
+        "AND (substr(topic, 1, ?) = ? OR instr(CAST(payload AS TEXT), ?) > 0)",
+        (e.visitor, len(prefix := f"{PREFIX}/{e.festival}/"), prefix, f'"{e.festival}"'),
+    )
     deleted = db.conn.execute(
         "DELETE FROM taps WHERE festival = ? AND visitor = ?", (e.festival, e.visitor)
     ).rowcount
@@ -475,7 +537,7 @@ def _store_erase(db: Database, item: StoreErase, outcome: BatchOutcome) -> None:
     outcome.taps_erased += deleted
 
 
-def _store_status(db: Database, item: StoreStatus, outcome: BatchOutcome) -> None:
+def _store_status(db: Database, item: StoreStatus, outcome: BatchOutcome, markers: Markers) -> None:
     s = item.status
     at_moment = parse_timestamp(s.at)
     # A replayed retained status was heard when the station sent it, not now.
@@ -489,12 +551,20 @@ def _store_status(db: Database, item: StoreStatus, outcome: BatchOutcome) -> Non
     outcome.statuses += 1
 
 
-def _store_rejection(db: Database, item: StoreRejection, outcome: BatchOutcome) -> None:
+def _store_rejection(
+    db: Database, item: StoreRejection, outcome: BatchOutcome, markers: Markers
+) -> None:
+    payload, detail = item.payload[:DEAD_LETTER_PAYLOAD_BYTES], item.detail[:500]
+    parts = item.topic.split("/", 3)
+    # A station publishes only under its festival's topics; an erased visitor's pseudonym
+    # is not kept, not even in a dead letter that arrives after the erasure.
+    if markers and len(parts) > 2 and markers.names_erased(parts[2], payload):
+        payload, detail = b"", f"{detail[:440]} (payload not kept: it names an erased visitor)"
     db.conn.execute(
         "INSERT INTO dead_letters (received_at, topic, reason, detail, payload, size) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (now_text(item.received_at), item.topic[:1024], item.reason, item.detail[:500],
-         item.payload[:DEAD_LETTER_PAYLOAD_BYTES], len(item.payload)),
+        (now_text(item.received_at), item.topic[:1024], item.reason, detail, payload,
+         len(item.payload)),
     )  # fmt: skip
     outcome.rejected[item.reason] += 1
 
@@ -511,26 +581,49 @@ def write_batch(
     items: Iterable[StoreItem],
     counters: Mapping[tuple[str, str], float],
     count_outcome: Callable[[BatchOutcome], Mapping[tuple[str, str], float]] | None = None,
+    markers: Markers | None = None,
 ) -> BatchOutcome:
     """Write a batch of accepted and rejected messages and add to counters, in one
     transaction: after it returns, all of it is committed; if it raises, none of it is.
 
     ``counters`` maps (name, labels as JSON) to the amount to add; ``count_outcome`` turns
     what the batch did into more of them, so the counters agree with the data exactly.
+    ``markers`` are every erasure marker (the writer keeps them; by default they are read
+    from the database); the batch's erasures are added to them, and undone if it fails.
     """
+    try:
+        outcome = _write_batch(db, items, counters, count_outcome, markers)
+    except BaseException:
+        if markers is not None:
+            markers.rolled_back()
+        raise
+    if markers is not None:
+        markers.committed()
+    return outcome
+
+
+def _write_batch(
+    db: Database,
+    items: Iterable[StoreItem],
+    counters: Mapping[tuple[str, str], float],
+    count_outcome: Callable[[BatchOutcome], Mapping[tuple[str, str], float]] | None,
+    markers: Markers | None,
+) -> BatchOutcome:
     outcome = BatchOutcome()
     with immediate(db):
+        if markers is None:
+            markers = load_markers(db)
         run: list[StoreOpinion] = []
         for item in items:
             if isinstance(item, StoreOpinion):
                 run.append(item)
                 continue
             if run:
-                _store_opinions(db, run, outcome)
+                _store_opinions(db, run, outcome, markers)
                 run = []
-            _WRITERS[type(item)](db, item, outcome)  # type: ignore[operator]
+            _WRITERS[type(item)](db, item, outcome, markers)  # type: ignore[operator]
         if run:
-            _store_opinions(db, run, outcome)
+            _store_opinions(db, run, outcome, markers)
         if outcome.rejected:
             db.conn.execute(
                 "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",

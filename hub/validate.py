@@ -1,10 +1,10 @@
 """Decide what becomes of one received message: store it, or reject it with a reason.
 
-Every rule of docs/protocol.md is checked here, in an order that gives the most telling reason: the
-topic first, then the payload's form, then whether topic and payload agree, then the
-registry, then the signature (nothing a station did not sign is looked at further), then
-the artwork and choice, and last the clock. Duplicates are found by the store, which knows
-every accepted id.
+Every rule of the protocol (docs/protocol.md) is checked here, in an order that gives the
+most telling reason: the QoS it came at first, then the topic, the payload's form, whether
+topic and payload agree, the registry, the signature (nothing a station did not sign is
+looked at further), the artwork and choice, and last the clock. Duplicates are found by
+the store, which knows every accepted id.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class Received(NamedTuple):
     payload: bytes
     received_at: datetime
     retained: bool = False
+    #: The QoS it was delivered at: the hub subscribes at 1, so 0 means it was published at 0.
+    qos: int = 1
 
 
 class Verifier:
@@ -165,6 +167,10 @@ def _instant(text: str) -> datetime:
 def classify(registry: RegistryView, received: Received, now: datetime) -> store.StoreItem:
     """What to store for one message: an opinion, an erasure, a status or a dead letter."""
     try:
+        if received.qos == 0:
+            # Stations publish everything at QoS 1 (docs/protocol.md); QoS 0 has no delivery
+            # guarantee, and no in-flight window limits it.
+            raise Rejected("qos0", "published at QoS 0; stations publish at QoS 1")
         topic = parse_topic(received.topic)
         if topic.kind is TopicKind.OPINION:
             opinion = parse_opinion(received.payload)

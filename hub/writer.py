@@ -33,33 +33,38 @@ from typing import Final, NamedTuple
 from sqlite_utils import Database
 
 from hub import metrics, store
+from hub.erasure import Markers
 from hub.lifecycle import apply_retention
 from hub.validate import Received, RegistryView, classify
-from protocol import Rejected, parse_topic
+from protocol import Rejected, create_private, parse_topic
 
 log = logging.getLogger("tapshare.hub")
 
 #: A message as it crosses the pipe: (topic, payload, received at in seconds since the
-#: epoch, retained). A plain tuple: it pickles several times faster than a named one or a
-#: :class:`Received` (whose time is a datetime), and the writer reads it in one place.
-Frame = tuple[str, bytes, float, bool]
+#: epoch, retained, QoS). A plain tuple: it pickles several times faster than a named one
+#: or a :class:`Received` (whose time is a datetime), and the writer reads it in one place.
+Frame = tuple[str, bytes, float, bool, int]
 
 
 def received(frame: Frame) -> Received:
     """The message a frame carries."""
-    topic, payload, at, retained = frame
-    return Received(topic, payload, datetime.fromtimestamp(at, UTC), retained)
+    topic, payload, at, retained, qos = frame
+    return Received(topic, payload, datetime.fromtimestamp(at, UTC), retained, qos)
 
 
 class Delivery(NamedTuple):
     """A message the hub received and has not acknowledged yet."""
 
     frame: Frame
-    #: The packet id and QoS it came with, to acknowledge it.
+    #: The packet id it came with, to acknowledge it.
     mid: int
-    qos: int
     #: Which of the hub's connections brought it (a packet id means nothing on another).
     connection: int
+
+    @property
+    def qos(self) -> int:
+        """The QoS it came at."""
+        return self.frame[4]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,7 @@ def open_database(path: Path | str, synchronous: str = "FULL") -> Database:
     so that what the broker is told is stored survives a power cut too."""
     if synchronous not in ("OFF", "NORMAL", "FULL"):
         raise ValueError("synchronous is OFF, NORMAL or FULL")
+    create_private(path)
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
     db = Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
@@ -171,9 +177,12 @@ class _Writer:
         self.stopping = False
         self.pending = metrics.new_counters()
         self.parent = os.getppid()
+        #: Every erasure marker, kept current by each batch (the writer alone erases).
+        self.markers: Markers | None = None
 
     def run(self) -> None:
         db = self.settings.opener(self.settings.db_path, self.settings.synchronous)
+        self.markers = store.load_markers(db)
         self.conn.send(Ready(_cpu_seconds()))
         try:
             self._retention(db)
@@ -260,7 +269,7 @@ class _Writer:
         failures = 0
         while True:
             try:
-                outcome = store.write_batch(db, items, counters, metrics.outcome)
+                outcome = store.write_batch(db, items, counters, metrics.outcome, self.markers)
             except sqlite3.Error as exc:
                 # Disk full, database locked for too long, ...: nothing was written and
                 # nothing acknowledged, so trying again later loses nothing. The broker

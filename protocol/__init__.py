@@ -4,6 +4,7 @@ Imported by the station and the hub; imports nothing else of the project.
 """
 
 from protocol.errors import Rejected
+from protocol.files import create_private
 from protocol.messages import (
     MAX_PAYLOAD_BYTES,
     EraseRequest,
@@ -23,22 +24,28 @@ from protocol.signing import (
     verify,
     visitor_pseudonym,
 )
+from protocol.slugs import SLUG_PATTERN, SLUG_SCHEMA_PATTERN, Slug, is_slug
 from protocol.timestamps import format_timestamp, parse_timestamp
 from protocol.topics import Topic, TopicKind, parse_topic, topic_for
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
+    "SLUG_PATTERN",
+    "SLUG_SCHEMA_PATTERN",
     "EraseRequest",
     "Opinion",
     "ReaderState",
     "Rejected",
+    "Slug",
     "StationStatus",
     "Topic",
     "TopicKind",
     "canonical_bytes",
     "check_clock",
+    "create_private",
     "decode_object",
     "format_timestamp",
+    "is_slug",
     "parse_key",
     "parse_opinion",
     "parse_status",

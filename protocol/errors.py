@@ -6,6 +6,7 @@ from typing import Final
 
 #: Every reason a hub may give for refusing a message, with a short explanation.
 REASONS: Final[dict[str, str]] = {
+    "qos0": "published at QoS 0 (stations publish at QoS 1)",
     "oversize": "payload over 2048 bytes",
     "not_utf8": "payload is not UTF-8",
     "not_json": "payload is not JSON",

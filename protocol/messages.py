@@ -18,6 +18,7 @@ from pydantic import (
 
 from protocol.errors import Rejected
 from protocol.signing import signed
+from protocol.slugs import Slug
 from protocol.timestamps import format_timestamp, parse_timestamp
 
 MAX_PAYLOAD_BYTES: Final = 2048
@@ -29,7 +30,6 @@ def _valid_timestamp(text: str) -> str:
     return text
 
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 MessageId = Annotated[
     str,

@@ -18,7 +18,7 @@ class _Dumpable(Protocol):
 
 def parse_key(text: str) -> bytes:
     """Turn a key written as 64 lowercase hex into its 32 bytes; refuse anything else."""
-    if not isinstance(text, str) or not _KEY.match(text):
+    if not isinstance(text, str) or not _KEY.fullmatch(text):
         raise ValueError("a key is 64 lowercase hex characters (32 bytes)")
     return bytes.fromhex(text)
 

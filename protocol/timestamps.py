@@ -13,7 +13,7 @@ def parse_timestamp(text: str) -> datetime:
 
     Fractions beyond microseconds are truncated. Raises ValueError on anything else.
     """
-    match = _TIMESTAMP.match(text)
+    match = _TIMESTAMP.fullmatch(text)
     if match is None:
         raise ValueError(f"not an RFC 3339 UTC timestamp with Z suffix: {text!r}")
     try:

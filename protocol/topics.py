@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from protocol.errors import Rejected
+from protocol.slugs import is_slug
 
 PREFIX: Final = "tapshare/v1"
 #: What the hub subscribes to: everything under ``tapshare/``, so that stray topics are
 #: seen and refused rather than ignored.
 HUB_SUBSCRIPTION: Final = "tapshare/#"
-SLUG: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class TopicKind(StrEnum):
@@ -37,7 +36,7 @@ def topic_for(festival: str, station: str, kind: TopicKind | str) -> str:
     """Build the topic for a station's messages of one kind."""
     kind = TopicKind(kind)
     for name, value in (("festival", festival), ("station", station)):
-        if not SLUG.match(value):
+        if not is_slug(value):
             raise ValueError(f"{name} {value!r} is not a slug")
     return f"{PREFIX}/{festival}/{station}/{kind.value}"
 
@@ -56,8 +55,8 @@ def parse_topic(topic: str) -> Topic:
     if (
         len(parts) != 5
         or f"{parts[0]}/{parts[1]}" != PREFIX
-        or not SLUG.match(parts[2])
-        or not SLUG.match(parts[3])
+        or not is_slug(parts[2])
+        or not is_slug(parts[3])
         or parts[4] not in TopicKind.__members__.values()
     ):
         raise Rejected("unknown_topic", f"unknown topic {topic[:200]!r}")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from protocol import create_private
+
 log = logging.getLogger(__name__)
 
 _SCHEMA: Final = """
@@ -61,6 +63,7 @@ class Outbox:
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)  # pending taps: pseudonyms, signed
             self._db = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=10
             )

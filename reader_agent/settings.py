@@ -30,12 +30,11 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as SourceError
 
+from protocol import Slug
 from protocol.broker import BrokerURL, parse_broker_url
 from protocol.signing import parse_key
 
 ENV_PREFIX = "TAPSHARE_STATION_"
-
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
 class SettingsError(ValueError):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from protocol import create_private
+
 
 def migration_sets() -> list[Migrations]:
     """Every package's migrations, in the order they must run."""
@@ -18,7 +20,9 @@ def migration_sets() -> list[Migrations]:
 
 
 def connect(path: Path | str) -> Database:
-    """A connection in WAL mode with a busy timeout, for one thread."""
+    """A connection in WAL mode with a busy timeout, for one thread; a new database is
+    created readable by its owner only."""
+    create_private(path)
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
     db = Database(conn)
     db.execute("PRAGMA journal_mode=WAL")

@@ -18,7 +18,8 @@ _PROGRESS_FROM_PAGES = 4 * 4096
 @click.command("retention")
 @click.pass_obj
 def retention_command(settings: Settings) -> None:
-    """Remove taps older than each festival's retention (`festival set --retain-days`)."""
+    """Remove taps, dead letters and message ids older than each festival's retention
+    (`festival set --retain-days`)."""
     with open_database(settings) as db:
         try:
             expired = apply_retention(db, datetime.now(UTC))
@@ -29,7 +30,9 @@ def retention_command(settings: Settings) -> None:
     for item in expired:
         click.echo(
             f"festival {item.festival}: removed {item.taps} taps tapped before {item.cutoff} "
-            f"(kept {item.retain_days} days; {item.opinions} current opinions ended)"
+            f"(kept {item.retain_days} days; {item.opinions} current opinions ended), "
+            f"{item.dead_letters} dead letters and {item.accepted_ids} ids of opinions older "
+            "than it"
         )
 
 

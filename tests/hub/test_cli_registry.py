@@ -76,6 +76,11 @@ def test_station_add_prints_only_the_station_toml(runner, db_path):
         (["artwork", "add", "strp", "AW", "--title", "T"], "not a valid id"),
         (["artwork", "list", "nope"], "not registered"),
         (["station", "add", "strp", "St 1"], "not a valid id"),
+        # A final newline would break the broker's ACL and password file.
+        (["station", "add", "strp", "gate2\n"], "not a valid id"),
+        (["station", "add", "strp\n", "gate2"], "not a valid id"),
+        (["festival", "add", "fest\n", "--name", "F"], "not a valid id"),
+        (["artwork", "add", "strp", "aw-1\n", "--title", "T"], "not a valid id"),
         (["station", "add", "nope", "st-1"], "not registered"),
         (["station", "disable", "strp", "st-9"], "not registered"),
         (["station", "list", "nope"], "not registered"),

@@ -54,6 +54,8 @@ class Harness:
         self.registered = Registered(self.db)
         self.secret = parse_key(self.registered.st1.station_secret)
         self.seen: set[str] = set()
+        #: requested_at (microseconds) of the latest erasure of each pseudonym.
+        self.erased: dict[str, int] = {}
 
     def facts(self) -> tuple[int, ...]:
         return tuple(self.db.conn.execute(_FACTS).fetchone())
@@ -67,6 +69,12 @@ class Harness:
         store.write_batch(self.db, [item], metrics.new_counters(), metrics.outcome)
         return item
 
+    def carrying(self, visitor: str) -> int:
+        """Dead letters whose payload carries the pseudonym (in strp: the only festival
+        these messages name), in any letter case."""
+        rows = self.db.conn.execute("SELECT payload FROM dead_letters")
+        return sum(visitor.encode() in bytes(row[0]).lower() for row in rows)
+
     def check(self, topic: str, payload: bytes) -> store.StoreItem:
         facts, letters = self.facts(), self.dead_letters()
         item = self.handle(topic, payload)
@@ -74,12 +82,21 @@ class Harness:
             assert item.reason in REASONS, item.reason
             assert self.facts() == facts, (item.reason, item.detail)
             assert self.dead_letters() == letters + 1
+        elif isinstance(item, store.StoreErase):
+            e = item.erase
+            if e.id not in self.seen:
+                # The erasure takes the dead letters carrying its pseudonym with it.
+                assert self.carrying(e.visitor) == 0
+            self.seen.add(e.id)
+            self.erased[e.visitor] = max(self.erased.get(e.visitor, 0), store.micros(e.instant))
         else:
             assert self.dead_letters() == letters
             if isinstance(item, store.StoreOpinion):
                 grew = self.facts()[0] - facts[0]
-                assert grew == (0 if item.opinion.id in self.seen else 1)
-                self.seen.add(item.opinion.id)
+                o = item.opinion
+                covered = item.tapped_us <= self.erased.get(o.visitor, -1)
+                assert grew == (0 if o.id in self.seen or covered else 1)
+                self.seen.add(o.id)
         return item
 
 

@@ -113,6 +113,59 @@ def test_retention_removes_old_taps_and_counts_stay_exact(db, registered):
     assert incremental(db, "strp") == brute_force(db, "strp")
 
 
+def test_retention_covers_dead_letters_and_accepted_ids(db, registered):
+    """Dead letters of the festival's topics and its opinions' ids go with its taps (ids
+    only once their taps are surely gone); erase ids, other festivals, stray topics stay."""
+    long_ago, lately = NOW - timedelta(days=3), NOW - timedelta(hours=1)
+
+    def letter(topic: str, at) -> store.StoreRejection:
+        return store.StoreRejection(topic, "bad_value", "x", b"{}", at)
+
+    def at(received, *messages) -> None:
+        items = [
+            store.StoreErase(m, received) if type(m).__name__ == "EraseRequest"
+            else store.StoreOpinion(m, received)
+            for m in messages
+        ]  # fmt: skip
+        store.write_batch(db, items, {})
+
+    store.write_batch(db, [
+        letter("tapshare/v1/strp/st-01/opinion", long_ago),
+        letter("tapshare/v1/strp/st-01/opinion", lately),
+        letter("tapshare/v1/strp-2/st-01/opinion", long_ago),  # not strp's topic
+        letter("tapshare/v1/dfest/d-01/opinion", long_ago),
+        letter("elsewhere", long_ago),
+    ], {})  # fmt: skip
+    old, new, other = (
+        opinion(registered.st1, who=1),
+        opinion(registered.st1, who=2),
+        opinion(registered.d1, who=1, choice="yes"),
+    )
+    # Received just inside the clock tolerance before the cut-off: its tap may be newer.
+    edge = opinion(registered.st1, who=3)
+    gone = erase(registered.st1, who=4)
+    at(long_ago, old, other, gone)
+    at(NOW - timedelta(days=2, minutes=4), edge)
+    at(lately, new)
+    set_festival(db, "strp", retain_days=2)
+
+    (expired,) = apply_retention(db, NOW)
+
+    assert (expired.dead_letters, expired.accepted_ids) == (1, 1)
+    topics = [row[0] for row in db.conn.execute("SELECT topic FROM dead_letters ORDER BY id")]
+    assert topics == [
+        "tapshare/v1/strp/st-01/opinion",
+        "tapshare/v1/strp-2/st-01/opinion",
+        "tapshare/v1/dfest/d-01/opinion",
+        "elsewhere",
+    ]
+    ids = {row[0] for row in db.conn.execute("SELECT id FROM accepted_ids")}
+    assert ids == {new.id, other.id, edge.id, gone.id}
+    # The erased visitor's old tap stays hidden even once its id is forgotten.
+    late = opinion(registered.st1, who=4, minute=-1)
+    assert write(db, [late]).hidden == 1
+
+
 def test_a_redelivered_expired_tap_does_not_come_back(db, registered):
     old = opinion(registered.st1, minute=0)
     write(db, [old])

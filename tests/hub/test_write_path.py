@@ -68,8 +68,10 @@ def test_received_texts_are_each_format_timestamp(offsets):
 
 def test_the_writer_answers_in_typed_messages_with_its_cpu_time(db, registered, db_path):
     messages = [opinion(registered.st1, who=n, minute=n) for n in range(30)]
-    frames = [("tapshare/v1/strp/st-01/opinion", m.payload(), time.time(), False) for m in messages]
-    frames.append(("tapshare/v1/strp/st-01/nonsense", b"{}", time.time(), False))
+    frames = [
+        ("tapshare/v1/strp/st-01/opinion", m.payload(), time.time(), False, 1) for m in messages
+    ]
+    frames.append(("tapshare/v1/strp/st-01/nonsense", b"{}", time.time(), False, 1))
     context = multiprocessing.get_context("spawn")
     conn, child = context.Pipe()
     settings = writer.WriterSettings(db_path, "FULL", 8, 3600.0)

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol import (
+    SLUG_PATTERN,
     EraseRequest,
     Opinion,
     Rejected,
@@ -138,6 +139,14 @@ def test_seq_out_of_range(seq):
         ("tapped_at", "2026-05-01T20:00:00+02:00", "bad_timestamp"),
         ("tapped_at", "2026-02-30T20:00:00Z", "bad_timestamp"),
         ("tapped_at", "2026-05-01T20:00:00", "bad_timestamp"),
+        # A final newline is not part of a slug, id, pseudonym or time.
+        ("festival", "strp\n", "bad_slug"),
+        ("station", "st-01\n", "bad_slug"),
+        ("artwork", "aw-1\n", "bad_slug"),
+        ("choice", "love\n", "bad_slug"),
+        ("id", OPINION["id"] + "\n", "bad_id"),
+        ("visitor", "ab" * 32 + "\n", "bad_visitor"),
+        ("tapped_at", "2026-05-01T20:00:00Z\n", "bad_timestamp"),
     ],
 )
 def test_malformed_values(field, value, reason):
@@ -191,7 +200,7 @@ def test_station_status():
     assert reason_of(payload({**STATUS, "readers": [{"ok": 1}]}), parse_status) == ("missing_field")
 
 
-slugs = st.from_regex(r"\A[a-z0-9][a-z0-9-]{0,62}\Z")
+slugs = st.from_regex(rf"\A{SLUG_PATTERN}\Z")
 hex64 = st.binary(min_size=32, max_size=32).map(bytes.hex)
 instants = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
