@@ -2,8 +2,10 @@
 
 Each enabled station may publish only under its own ``tapshare/v1/FESTIVAL/STATION/#`` and
 read nothing; the hub's own account may read everything under ``tapshare/`` and publish
-nothing; nobody else may connect. The hub's account is made on first use: its password is
-returned once and only its hash is kept.
+nothing; the dashboard's account ``tapshare-web`` may publish only the festivals' web
+stations' topics ``tapshare/v1/+/web/#`` (votes from phones); nobody else may connect. The
+hub's and the dashboard's accounts are made on first use: each password is returned once and
+only its hash is kept.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from typing import Final
 from sqlite_utils import Database
 
 from hub import store
+from hub.models import WEB_STATION
 from hub.passwords import hash_password, new_password
 from protocol.topics import HUB_SUBSCRIPTION, station_filter
 
 #: The hub's broker username (stations' names always contain a dot, so they never clash).
 HUB_USERNAME: Final = "tapshare-hub"
 HUB_ROLE: Final = "hub"
+#: The dashboard's broker username: it publishes votes from phones as the web stations.
+WEB_USERNAME: Final = "tapshare-web"
+WEB_ROLE: Final = "web"
 
 #: Broker settings tapshare relies on, written next to the password file and ACL.
 _BROKER_SETTINGS: Final = (
@@ -49,19 +55,26 @@ class BrokerConfig:
     config_file: Path
     stations: int
     hub_password: str | None
+    web_password: str | None = None
 
 
-def password_file_text(db: Database, hub_account: tuple[str, str] | None) -> str:
-    """The password file: the hub's account and every enabled station's."""
-    lines = [f"{hub_account[0]}:{hub_account[1]}"] if hub_account else []
+def password_file_text(
+    db: Database, hub_account: tuple[str, str] | None, web_account: tuple[str, str] | None = None
+) -> str:
+    """The password file: the hub's and the dashboard's accounts and every enabled
+    station's."""
+    lines = [f"{a[0]}:{a[1]}" for a in (hub_account, web_account) if a is not None]
     lines += [f"{user}:{hashed}" for user, hashed, _ in store.bridge_accounts(db)]
     lines += [f"{user}:{hashed}" for user, hashed, _, _ in store.broker_station_accounts(db)]
     return "\n".join(lines) + "\n"
 
 
-def acl_text(db: Database, hub_account: tuple[str, str] | None) -> str:
-    """The ACL: the hub reads all of tapshare/, each station writes under its own topics,
-    each site broker's bridge under its festival's."""
+def acl_text(
+    db: Database, hub_account: tuple[str, str] | None, web_account: tuple[str, str] | None = None
+) -> str:
+    """The ACL: the hub reads all of tapshare/, the dashboard writes the web stations'
+    topics, each station writes under its own topics, each site broker's bridge under its
+    festival's."""
     lines = [
         "# Written by `tapshare broker-config` from the hub's registry; write it again",
         "# instead of editing it.",
@@ -69,6 +82,8 @@ def acl_text(db: Database, hub_account: tuple[str, str] | None) -> str:
     ]
     if hub_account is not None:
         lines += [f"user {hub_account[0]}", f"topic read {HUB_SUBSCRIPTION}", ""]
+    if web_account is not None:
+        lines += [f"user {web_account[0]}", f"topic write {station_filter('+', WEB_STATION)}", ""]
     for user, _, festival in store.bridge_accounts(db):
         # A site broker forwards its own festival's messages, and nothing else.
         lines += [f"user {user}", f"topic write {festival_topics(festival)}", ""]
@@ -113,25 +128,38 @@ def _write_atomically(path: Path, text: str, mode: int) -> None:
         raise
 
 
+def _service_account(
+    db: Database, role: str, username: str, rotate: bool
+) -> tuple[tuple[str, str], str | None]:
+    """The account of a service (hub or dashboard), and its password when made anew."""
+    account = store.broker_account(db, role)
+    if account is not None and not rotate:
+        return account, None
+    password = new_password()
+    return (username, hash_password(password)), password
+
+
 def write_broker_config(
-    db: Database, directory: Path, rotate_hub_password: bool = False
+    db: Database,
+    directory: Path,
+    rotate_hub_password: bool = False,
+    rotate_web_password: bool = False,
 ) -> BrokerConfig:
     """Write ``passwd``, ``acl`` and ``tapshare.conf`` into ``directory`` (created if
-    missing). The hub's account is made when it has none, or given a new password when
-    ``rotate_hub_password``; the new password is in the result, and nowhere else."""
+    missing). The hub's and the dashboard's accounts are made when missing, or given new
+    passwords when asked; new passwords are in the result, and nowhere else."""
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
-    account = store.broker_account(db, HUB_ROLE)
-    password = None
-    if account is None or rotate_hub_password:
-        password = new_password()
-        account = (HUB_USERNAME, hash_password(password))
+    account, password = _service_account(db, HUB_ROLE, HUB_USERNAME, rotate_hub_password)
+    web, web_password = _service_account(db, WEB_ROLE, WEB_USERNAME, rotate_web_password)
     paths = (directory / "passwd", directory / "acl", directory / "tapshare.conf")
-    _write_atomically(paths[0], password_file_text(db, account), 0o600)
-    _write_atomically(paths[1], acl_text(db, account), 0o644)
+    _write_atomically(paths[0], password_file_text(db, account, web), 0o600)
+    _write_atomically(paths[1], acl_text(db, account, web), 0o644)
     _write_atomically(paths[2], config_text(paths[0], paths[1]), 0o644)
+    # Kept only once the files are written, so a failure leaves the old accounts.
     if password is not None:
-        # Kept only once the files are written, so a failure leaves the old account.
         store.set_broker_account(db, HUB_ROLE, account[0], account[1], store.now_text())
+    if web_password is not None:
+        store.set_broker_account(db, WEB_ROLE, web[0], web[1], store.now_text())
     stations = len(store.broker_station_accounts(db))
-    return BrokerConfig(*paths, stations=stations, hub_password=password)
+    return BrokerConfig(*paths, stations=stations, hub_password=password, web_password=web_password)

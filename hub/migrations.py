@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
-from hub.passwords import new_key
+from hub.passwords import hash_password, new_key, new_password
+from hub.store import now_text
 
 MIGRATIONS = Migrations("hub")
 
@@ -300,3 +301,59 @@ def erasure_markers(db: Database) -> None:
         "INSERT INTO hub_secrets (name, value) VALUES ('erasure_key', ?)",
         [new_key()],
     )
+
+
+_STICKERS = [
+    # NFC stickers at artworks (docs/phones.md). A static sticker has no keys; an SDM
+    # sticker's UID is bound by its first accepted vote, and every accepted vote raises
+    # last_counter, so a tap's message is good for one vote.
+    """CREATE TABLE stickers (
+        festival TEXT NOT NULL REFERENCES festivals(id),
+        id TEXT NOT NULL,
+        artwork TEXT NOT NULL,
+        choice TEXT,                      -- NULL: the vote page asks
+        static INTEGER NOT NULL,
+        meta_read_key TEXT,               -- 32 lowercase hex; NULL for a static sticker
+        file_read_key TEXT,
+        uid TEXT,                         -- 14 lowercase hex once bound
+        last_counter INTEGER,             -- the last accepted read counter
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        disabled_at TEXT,
+        PRIMARY KEY (festival, id),
+        FOREIGN KEY (festival, artwork) REFERENCES artworks(festival, id)
+    )""",
+    # When each tap above a sticker's last accepted counter was first opened: a tap is
+    # good for 10 minutes from then. Rows at or below the last accepted counter are
+    # removed when a vote is accepted (the counter rule refuses them anyway).
+    """CREATE TABLE sticker_taps (
+        festival TEXT NOT NULL,
+        sticker TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        opened_us INTEGER NOT NULL,
+        PRIMARY KEY (festival, sticker, counter)
+    ) WITHOUT ROWID""",
+]
+
+
+@MIGRATIONS(name="0009_stickers")
+def stickers(db: Database) -> None:
+    """NFC stickers, and the station ``web`` of every festival that has none."""
+    _run(db, _STICKERS)
+    rows = db.execute(
+        "SELECT id FROM festivals WHERE id NOT IN (SELECT festival FROM stations WHERE id = 'web')"
+    ).fetchall()
+    for (festival_id,) in rows:
+        # The web station's broker account is never used (the dashboard connects as
+        # tapshare-web), so its password is thrown away.
+        db.execute(
+            "INSERT INTO stations (festival, id, secret, broker_username, "
+            "broker_password_hash, enabled, created_at) VALUES (?, 'web', ?, ?, ?, 1, ?)",
+            (
+                festival_id,
+                new_key(),
+                f"{festival_id}.web",
+                hash_password(new_password()),
+                now_text(),
+            ),
+        )

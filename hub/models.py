@@ -7,6 +7,9 @@ from typing import Any
 
 #: The choices a festival gets when it names none (docs/operator.md, festival add).
 DEFAULT_CHOICES: tuple[str, ...] = ("love", "like", "meh", "dislike")
+#: The station every festival has for votes from phones (docs/phones.md): the dashboard
+#: publishes them as its opinions through the broker account ``tapshare-web``.
+WEB_STATION = "web"
 
 
 @dataclass(frozen=True)

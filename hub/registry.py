@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from hub import store
 from hub.lifecycle import MAX_RETAIN_DAYS
-from hub.models import DEFAULT_CHOICES, Artwork, Festival, Station, StationCredentials
+from hub.models import DEFAULT_CHOICES, WEB_STATION, Artwork, Festival, Station, StationCredentials
 from hub.passwords import hash_password, new_key, new_password
 from protocol import is_slug
 from protocol.broker import BrokerURL
@@ -38,7 +38,7 @@ class RegistryError(ValueError):
     """A registry change was refused; the message says why."""
 
 
-def _slug(kind: str, value: str) -> str:
+def slug(kind: str, value: str) -> str:
     if not is_slug(value):
         raise RegistryError(
             f"{kind} {value!r} is not a valid id: use 1-63 lowercase letters, digits and "
@@ -59,7 +59,7 @@ def _text(kind: str, value: str) -> str:
 
 
 def _festival_id(festival_id: str) -> str:
-    _slug("festival id", festival_id)
+    slug("festival id", festival_id)
     if festival_id in RESERVED_FESTIVAL_IDS:
         raise RegistryError(
             f"festival id {festival_id!r} is reserved (public, network and platform name "
@@ -68,7 +68,7 @@ def _festival_id(festival_id: str) -> str:
     return festival_id
 
 
-def _existing_festival(db: Database, festival_id: str) -> Festival:
+def existing_festival(db: Database, festival_id: str) -> Festival:
     found = store.get_festival(db, festival_id)
     if found is None:
         raise RegistryError(f"festival {festival_id!r} is not registered")
@@ -92,7 +92,7 @@ def add_festival(
     if len(picked) > MAX_CHOICES:
         raise RegistryError(f"a festival has at most {MAX_CHOICES} choices")
     for choice in picked:
-        _slug("choice", choice)
+        slug("choice", choice)
     if len(set(picked)) != len(picked):
         raise RegistryError(f"choices must be different from each other: {','.join(picked)}")
     festival = Festival(
@@ -107,6 +107,9 @@ def add_festival(
         store.insert_festival(db, festival)
     except sqlite3.IntegrityError:
         raise RegistryError(f"festival {festival_id!r} is already registered") from None
+    # Votes from phones are opinions of this station; its broker account is never used
+    # (the dashboard connects as tapshare-web), so its password is thrown away.
+    add_station(db, festival_id, WEB_STATION)
     return festival
 
 
@@ -119,7 +122,7 @@ def set_festival(
 ) -> Festival:
     """Change a festival's name, its own boards' minimum visitors and/or how many days
     it keeps its taps (0: forever); return it."""
-    _existing_festival(db, festival_id)
+    existing_festival(db, festival_id)
     if retain_days is not None and (
         isinstance(retain_days, bool)
         or not isinstance(retain_days, int)
@@ -141,13 +144,13 @@ def set_festival(
     store.update_festival(db, festival_id, name, board_min_visitors)
     if retain_days is not None:
         store.set_festival_retain_days(db, festival_id, retain_days)
-    return _existing_festival(db, festival_id)
+    return existing_festival(db, festival_id)
 
 
 def add_artwork(db: Database, festival_id: str, artwork_id: str, title: str) -> Artwork:
     """Register an artwork of a festival."""
-    _existing_festival(db, _slug("festival id", festival_id))
-    artwork = Artwork(festival_id, _slug("artwork id", artwork_id), _text("title", title))
+    existing_festival(db, slug("festival id", festival_id))
+    artwork = Artwork(festival_id, slug("artwork id", artwork_id), _text("title", title))
     try:
         store.insert_artwork(db, artwork, store.now_text())
     except sqlite3.IntegrityError:
@@ -168,8 +171,8 @@ def add_station(db: Database, festival_id: str, station_id: str) -> StationCrede
     Only a hash of the broker password is kept, so the returned credentials are the one
     chance to hand them to the station (see :func:`station_toml`).
     """
-    festival = _existing_festival(db, _slug("festival id", festival_id))
-    _slug("station id", station_id)
+    festival = existing_festival(db, slug("festival id", festival_id))
+    slug("station id", station_id)
     password = new_password()
     credentials = StationCredentials(
         festival=festival_id,
@@ -199,8 +202,8 @@ def add_station(db: Database, festival_id: str, station_id: str) -> StationCrede
 def disable_station(db: Database, festival_id: str, station_id: str) -> None:
     """Disable a station: the hub rejects its messages from now on, and the broker
     configuration written afterwards no longer lets it connect."""
-    _slug("festival id", festival_id)
-    _slug("station id", station_id)
+    slug("festival id", festival_id)
+    slug("station id", station_id)
     if not store.disable_station(db, festival_id, station_id, store.now_text()):
         raise RegistryError(
             f"station {station_id!r} is not registered for festival {festival_id!r}"
@@ -209,7 +212,7 @@ def disable_station(db: Database, festival_id: str, station_id: str) -> None:
 
 def stations(db: Database, festival_id: str) -> list[Station]:
     """A festival's stations (without secrets), ordered by id."""
-    _existing_festival(db, _slug("festival id", festival_id))
+    existing_festival(db, slug("festival id", festival_id))
     return store.list_stations(db, festival_id)
 
 
@@ -249,7 +252,7 @@ def platform_key_hash(key: str) -> str:
 def add_platform_key(db: Database, name: str) -> str:
     """Make a key for an urban data platform and return it (43 URL-safe characters, 256
     random bits); only its hash is stored, so this is the one chance to hand it over."""
-    _slug("platform key name", name)
+    slug("platform key name", name)
     key = secrets.token_urlsafe(32)
     try:
         store.insert_platform_key(db, name, platform_key_hash(key), store.now_text())

@@ -19,7 +19,7 @@ from typing import Any, Final
 from sqlite_utils import Database
 
 from hub.erasure import Markers
-from hub.models import Artwork, DeadLetter, Festival, Station
+from hub.models import WEB_STATION, Artwork, DeadLetter, Festival, Station
 from protocol import (
     EraseRequest,
     Opinion,
@@ -295,11 +295,12 @@ def broker_station_accounts(
     db: Database, festival_id: str | None = None
 ) -> list[tuple[str, str, str, str]]:
     """(username, password hash, festival, station) of every enabled station (of one
-    festival, when given)."""
+    festival, when given) but the festivals' web stations, whose messages the dashboard
+    publishes through its own account."""
     rows = db.conn.execute(
         "SELECT broker_username, broker_password_hash, festival, id FROM stations "
-        "WHERE enabled = 1 AND (? IS NULL OR festival = ?) ORDER BY festival, id",
-        (festival_id, festival_id),
+        "WHERE enabled = 1 AND id <> ? AND (? IS NULL OR festival = ?) ORDER BY festival, id",
+        (WEB_STATION, festival_id, festival_id),
     )
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 

@@ -12,7 +12,7 @@ from types import FrameType
 import click
 
 from hub import store
-from hub.broker_config import HUB_USERNAME, write_broker_config
+from hub.broker_config import HUB_USERNAME, WEB_USERNAME, write_broker_config
 from hub.ingest import BrokerAuthError, Hub, WriterError
 from hub.site_broker import (
     DEFAULT_LISTEN_PORT,
@@ -77,6 +77,11 @@ def hub_command(settings: Settings, client_id: str, ca_file: Path | None) -> Non
     help="Give the hub's broker account a new password (printed once).",
 )
 @click.option(
+    "--rotate-web-password",
+    is_flag=True,
+    help="Give the dashboard's broker account (tapshare-web) a new password (printed once).",
+)
+@click.option(
     "--site",
     metavar="FESTIVAL",
     help="Write the configuration of FESTIVAL's site broker instead, bridged to --broker.",
@@ -105,6 +110,7 @@ def broker_config_command(
     ctx: click.Context,
     out: Path,
     rotate_hub_password: bool,
+    rotate_web_password: bool,
     site: str | None,
     listen_port: int,
     max_queued: int,
@@ -114,8 +120,9 @@ def broker_config_command(
     festival's site broker, bridged to the hub's)."""
     settings: Settings = ctx.obj
     if site is not None:
-        if rotate_hub_password:
-            fail("--rotate-hub-password is for the hub's broker; leave out --site")
+        if rotate_hub_password or rotate_web_password:
+            fail("--rotate-hub-password and --rotate-web-password are for the hub's broker; "
+                 "leave out --site")
         _site_config(settings, site, out, listen_port, max_queued, rotate_bridge_password)
         return
     for name in ("listen_port", "max_queued", "rotate_bridge_password"):
@@ -124,11 +131,14 @@ def broker_config_command(
             fail(f"--{name.replace('_', '-')} needs --site")
     with open_database(settings) as db:
         try:
-            written = write_broker_config(db, out, rotate_hub_password)
+            written = write_broker_config(db, out, rotate_hub_password, rotate_web_password)
         except OSError as exc:
             fail(f"cannot write the broker configuration into {out}: {exc}")
     click.echo(f"wrote {written.password_file}, {written.acl_file} and {written.config_file}")
-    click.echo(f"accounts: the hub ({HUB_USERNAME}) and {written.stations} enabled station(s)")
+    click.echo(
+        f"accounts: the hub ({HUB_USERNAME}), the dashboard ({WEB_USERNAME}) and "
+        f"{written.stations} enabled station(s)"
+    )
     if written.hub_password is not None:
         click.echo(
             f"the hub's broker password (shown only now; only its hash is kept): "
@@ -136,6 +146,15 @@ def broker_config_command(
         )
         click.echo(
             f"run the hub with --broker mqtt://{HUB_USERNAME}:{written.hub_password}@HOST:PORT"
+        )
+    if written.web_password is not None:
+        click.echo(
+            f"the dashboard's broker password (shown only now; only its hash is kept): "
+            f"{written.web_password}"
+        )
+        click.echo(
+            "run the dashboard with "
+            f"--broker mqtt://{WEB_USERNAME}:{written.web_password}@HOST:PORT"
         )
     click.echo("reload Mosquitto (SIGHUP) for the change to take effect")
 

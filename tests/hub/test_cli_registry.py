@@ -52,6 +52,7 @@ def test_station_add_prints_only_the_station_toml(runner, db_path):
     assert [line.split()[:3] for line in listing[1:]] == [
         ["st-01", "yes", "unknown"],
         ["st-02", "yes", "unknown"],
+        ["web", "yes", "unknown"],
     ]
     assert run(runner, db_path, "station", "disable", "strp", "st-02").exit_code == 0
     listing = run(runner, db_path, "station", "list", "strp").output.splitlines()

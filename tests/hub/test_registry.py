@@ -25,6 +25,7 @@ def test_migrations_are_recorded_and_run_once(db_path):
         "hub:0006_tap_revisions",
         "hub:0007_platform_keys",
         "hub:0008_erasure_markers",
+        "hub:0009_stickers",
     ]
     assert migrate(db_path) == []
     db = connect(db_path)

@@ -1,0 +1,285 @@
+"""NFC stickers at artworks: the registry of them, and the one-tap-one-vote rule.
+
+A sticker belongs to one festival and stands at one of its artworks. An SDM sticker
+(NTAG 424 DNA, see :mod:`hub.sdm`) has two random keys; its first accepted vote binds its
+UID, and each accepted vote raises its last accepted read counter, so that a tap's message
+is good for one vote, within :data:`TAP_LIFETIME` of its address first being opened. A
+static sticker (a plain NFC sticker or a printed QR code) has neither keys nor counters:
+anyone with its address can vote. See docs/phones.md.
+
+:func:`open_tap` and :func:`accept_tap` decide in one ``BEGIN IMMEDIATE`` transaction each,
+so two requests with the same tap (two tabs, a double click) can never both be accepted.
+Every SQL statement about stickers is here.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Final, TypeVar
+
+from sqlite_utils import Database
+
+from hub import sdm, store
+from hub.registry import RegistryError, existing_festival, slug
+
+#: How long a tap's address stays good for a vote after it was first opened.
+TAP_LIFETIME: Final = timedelta(minutes=10)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Sticker:
+    """A registered sticker (keys as 32 lowercase hex; None for a static sticker)."""
+
+    festival: str
+    id: str
+    artwork: str
+    choice: str | None
+    static: bool
+    meta_read_key: str | None
+    file_read_key: str | None
+    uid: str | None
+    last_counter: int | None
+    enabled: bool
+    created_at: str
+
+    def keys(self) -> tuple[bytes, bytes]:
+        """The SDM meta read key and file read key as bytes."""
+        if self.meta_read_key is None or self.file_read_key is None:
+            raise ValueError(f"sticker {self.id} is static and has no keys")
+        return bytes.fromhex(self.meta_read_key), bytes.fromhex(self.file_read_key)
+
+
+class Refusal(Enum):
+    """Why a tap cannot give a vote; each has its own HTTP status and page."""
+
+    UNKNOWN = 404  # no such sticker, or it is disabled
+    MALFORMED = 400  # the parameters are not what a sticker writes
+    FORGED = 403  # the message does not verify, or comes from another sticker's chip
+    USED = 409  # the tap gave its vote already, or a later tap did
+    EXPIRED = 410  # first opened more than TAP_LIFETIME ago
+
+
+class TapRefused(Exception):
+    """A tap was refused; ``refusal`` says why. Nothing was stored."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.name.lower())
+        self.refusal = refusal
+
+
+_COLUMNS: Final = (
+    "festival, id, artwork, choice, static, meta_read_key, file_read_key, uid, "
+    "last_counter, enabled, created_at"
+)
+
+
+def _sticker(row: tuple[object, ...]) -> Sticker:
+    return Sticker(
+        festival=str(row[0]),
+        id=str(row[1]),
+        artwork=str(row[2]),
+        choice=None if row[3] is None else str(row[3]),
+        static=bool(row[4]),
+        meta_read_key=None if row[5] is None else str(row[5]),
+        file_read_key=None if row[6] is None else str(row[6]),
+        uid=None if row[7] is None else str(row[7]),
+        last_counter=None if row[8] is None else int(str(row[8])),
+        enabled=bool(row[9]),
+        created_at=str(row[10]),
+    )
+
+
+def get(db: Database, festival_id: str, sticker_id: str) -> Sticker | None:
+    """One sticker (enabled or not), or None."""
+    row = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM stickers WHERE festival = ? AND id = ?",
+        (festival_id, sticker_id),
+    ).fetchone()
+    return _sticker(row) if row else None
+
+
+def list_stickers(db: Database, festival_id: str) -> list[Sticker]:
+    """A festival's stickers, ordered by id."""
+    existing_festival(db, slug("festival id", festival_id))
+    rows = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM stickers WHERE festival = ? ORDER BY id", (festival_id,)
+    ).fetchall()
+    return [_sticker(row) for row in rows]
+
+
+def add(
+    db: Database,
+    festival_id: str,
+    sticker_id: str,
+    artwork_id: str,
+    choice: str | None = None,
+    *,
+    static: bool = False,
+) -> Sticker:
+    """Register a sticker at an artwork (with new random keys unless ``static``)."""
+    festival = existing_festival(db, slug("festival id", festival_id))
+    slug("sticker id", sticker_id)
+    slug("artwork id", artwork_id)
+    if not store.artwork_exists(db, festival_id, artwork_id):
+        raise RegistryError(
+            f"artwork {artwork_id!r} is not registered for festival {festival_id!r}"
+        )
+    if choice is not None and choice not in festival.choices:
+        raise RegistryError(
+            f"choice {choice!r} is not one of the festival's: {','.join(festival.choices)}"
+        )
+    meta, file = (None, None) if static else (secrets.token_hex(16), secrets.token_hex(16))
+    created = store.now_text()
+    try:
+        with store.immediate(db):
+            db.conn.execute(
+                "INSERT INTO stickers (festival, id, artwork, choice, static, meta_read_key, "
+                "file_read_key, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                (festival_id, sticker_id, artwork_id, choice, int(static), meta, file, created),
+            )
+    except sqlite3.IntegrityError:
+        raise RegistryError(
+            f"sticker {sticker_id!r} is already registered for festival {festival_id!r}"
+        ) from None
+    found = get(db, festival_id, sticker_id)
+    assert found is not None
+    return found
+
+
+def disable(db: Database, festival_id: str, sticker_id: str) -> None:
+    """Disable a sticker: its taps are refused from now on."""
+    slug("festival id", festival_id)
+    slug("sticker id", sticker_id)
+    with store.immediate(db):
+        cursor = db.conn.execute(
+            "UPDATE stickers SET enabled = 0, disabled_at = coalesce(disabled_at, ?) "
+            "WHERE festival = ? AND id = ?",
+            (store.now_text(), festival_id, sticker_id),
+        )
+    if cursor.rowcount != 1:
+        raise RegistryError(
+            f"sticker {sticker_id!r} is not registered for festival {festival_id!r}"
+        )
+
+
+def simulated_tap(db: Database, festival_id: str, sticker_id: str) -> tuple[str, str]:
+    """A fresh tap's ``(picc_data, cmac)`` as the sticker would give it next: for trying
+    the vote pages without a sticker. The UID is the bound one, or a random one."""
+    sticker = get(db, festival_id, sticker_id)
+    if sticker is None:
+        raise RegistryError(
+            f"sticker {sticker_id!r} is not registered for festival {festival_id!r}"
+        )
+    if sticker.static:
+        raise RegistryError(f"sticker {sticker_id!r} is static: its address has no tap")
+    row = db.conn.execute(
+        "SELECT max(counter) FROM sticker_taps WHERE festival = ? AND sticker = ?",
+        (festival_id, sticker_id),
+    ).fetchone()
+    counters = [c for c in (sticker.last_counter, row[0] if row else None) if c is not None]
+    counter = max(counters) + 1 if counters else 1
+    uid = bytes.fromhex(sticker.uid) if sticker.uid else b"\x04" + secrets.token_bytes(6)
+    return sdm.make_tap(uid, counter, *sticker.keys())
+
+
+# -- one tap, one vote ---------------------------------------------------------------------
+
+
+def _verified(sticker: Sticker, picc_data: object, cmac: object) -> sdm.Tap:
+    try:
+        tap = sdm.read_tap(picc_data, cmac, *sticker.keys())
+    except sdm.MalformedTap:
+        raise TapRefused(Refusal.MALFORMED) from None
+    except sdm.ForgedTap:
+        raise TapRefused(Refusal.FORGED) from None
+    if sticker.uid is not None and sticker.uid != tap.uid_hex:
+        raise TapRefused(Refusal.FORGED)
+    if sticker.last_counter is not None and tap.counter <= sticker.last_counter:
+        raise TapRefused(Refusal.USED)
+    return tap
+
+
+def _opened_us(db: Database, sticker: Sticker, counter: int) -> int | None:
+    row = db.conn.execute(
+        "SELECT opened_us FROM sticker_taps WHERE festival = ? AND sticker = ? AND counter = ?",
+        (sticker.festival, sticker.id, counter),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _enabled(db: Database, festival_id: str, sticker_id: str) -> Sticker:
+    sticker = get(db, festival_id, sticker_id)
+    if sticker is None or not sticker.enabled:
+        raise TapRefused(Refusal.UNKNOWN)
+    return sticker
+
+
+def _fresh(
+    db: Database, sticker: Sticker, picc_data: object, cmac: object, now: datetime
+) -> sdm.Tap | None:
+    """The verified tap, recorded as opened now if it is new; None for a static sticker."""
+    if sticker.static:
+        if picc_data is not None or cmac is not None:
+            raise TapRefused(Refusal.MALFORMED)
+        return None
+    tap = _verified(sticker, picc_data, cmac)
+    now_us = store.micros(now)
+    opened = _opened_us(db, sticker, tap.counter)
+    if opened is None:
+        db.conn.execute(
+            "INSERT INTO sticker_taps (festival, sticker, counter, opened_us) VALUES (?, ?, ?, ?)",
+            (sticker.festival, sticker.id, tap.counter, now_us),
+        )
+    elif now_us - opened > TAP_LIFETIME // timedelta(microseconds=1):
+        raise TapRefused(Refusal.EXPIRED)
+    return tap
+
+
+def open_tap(
+    db: Database,
+    festival_id: str,
+    sticker_id: str,
+    picc_data: object,
+    cmac: object,
+    now: datetime | None = None,
+) -> Sticker:
+    """Check a tap as its address is opened (the vote page), recording when it was first
+    opened; raises TapRefused. For a static sticker both parameters must be absent."""
+    with store.immediate(db):
+        sticker = _enabled(db, festival_id, sticker_id)
+        _fresh(db, sticker, picc_data, cmac, now or datetime.now(UTC))
+        return sticker
+
+
+def accept_tap(
+    db: Database,
+    festival_id: str,
+    sticker_id: str,
+    picc_data: object,
+    cmac: object,
+    record: Callable[[Sticker], T],
+    now: datetime | None = None,
+) -> T:
+    """Check a tap once more and use it up for one vote, all in one transaction:
+    ``record`` (which keeps the vote durably) runs inside it, after every check, and its
+    failure leaves the tap unused. Raises TapRefused."""
+    with store.immediate(db):
+        sticker = _enabled(db, festival_id, sticker_id)
+        tap = _fresh(db, sticker, picc_data, cmac, now or datetime.now(UTC))
+        if tap is not None:
+            db.conn.execute(
+                "UPDATE stickers SET uid = ?, last_counter = ? WHERE festival = ? AND id = ?",
+                (tap.uid_hex, tap.counter, festival_id, sticker_id),
+            )
+            db.conn.execute(
+                "DELETE FROM sticker_taps WHERE festival = ? AND sticker = ? AND counter <= ?",
+                (festival_id, sticker_id, tap.counter),
+            )
+        return record(sticker)
