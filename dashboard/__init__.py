@@ -13,6 +13,7 @@ from dashboard.cache import BoardCache
 from dashboard.database import close_db, connect
 from dashboard.metrics import Metrics
 from dashboard.streams import BoardStreams
+from dashboard.web_votes import WebVotes
 
 #: Open event streams one client may hold (a venue's screens may share one address).
 DEFAULT_STREAMS_PER_CLIENT = 50
@@ -52,6 +53,7 @@ def create_app(
     password_checks: int = 4,
     start_streams: bool = True,
     metrics_token: str | None = None,
+    web_votes: WebVotes | None = None,
     test_config: dict[str, Any] | None = None,
 ) -> Flask:
     """The dashboard on the (already migrated) database at ``db_path``.
@@ -65,7 +67,8 @@ def create_app(
     marks cookies HTTPS-only, for a dashboard served behind TLS. ``metrics_token``, when
     given, is the bearer token ``/metrics`` asks for. ``password_checks`` bounds the login
     password checks that run at once (each holds about 32 MiB); a login beyond them gets
-    503 with ``Retry-After``.
+    503 with ``Retry-After``. ``web_votes`` publishes votes from
+    phones (None: the vote pages say voting by phone is not set up).
     """
     app = Flask(__name__)
     db = connect(db_path)
@@ -106,9 +109,13 @@ def create_app(
     )
     app.extensions["tapshare_streams"] = streams
 
-    from dashboard import api, boards, errors, metrics, ngsi, organiser
+    from dashboard import api, boards, errors, i18n, metrics, ngsi, organiser, phones
+    from dashboard import web_votes as votes
 
+    i18n.init_app(app)
+    votes.install(app, web_votes)
     app.register_blueprint(boards.blueprint)
+    app.register_blueprint(phones.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(ngsi.blueprint)
     app.register_blueprint(metrics.blueprint)

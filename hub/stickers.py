@@ -283,3 +283,26 @@ def accept_tap(
                 (festival_id, sticker_id, tap.counter),
             )
         return record(sticker)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorOpinion:
+    """One of a visitor's current opinions at a festival, for the visitor's own page."""
+
+    artwork: str
+    title: str
+    choice: str
+    tapped_us: int
+
+
+def visitor_opinions(db: Database, festival_id: str, visitor: str) -> list[VisitorOpinion]:
+    """A visitor's current opinions at a festival, newest first. Only for showing visitors
+    their own opinions: the pseudonym comes from their own browser, never from a viewer."""
+    rows = db.conn.execute(
+        "SELECT o.artwork, coalesce(a.title, o.artwork), o.choice, o.tapped_us "
+        "FROM current_opinions o LEFT JOIN artworks a "
+        "ON a.festival = o.festival AND a.id = o.artwork "
+        "WHERE o.festival = ? AND o.visitor = ? ORDER BY o.tapped_us DESC, o.artwork",
+        (festival_id, visitor),
+    ).fetchall()
+    return [VisitorOpinion(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]

@@ -17,15 +17,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
+from protocol.broker import BrokerURL
 from protocol.messages import StationStatus
 from protocol.mqtt import RECONNECT_MIN_DELAY, is_auth_failure, make_client
 from protocol.topics import TopicKind, topic_for
 from reader_agent.outbox import Outbox, OutboxError
-from reader_agent.settings import StationSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,31 @@ log = logging.getLogger(__name__)
 WINDOW = 100
 
 
+class PublisherSettings(Protocol):
+    """What the publisher needs to know of the station it publishes for (a station's
+    settings, or the dashboard's for a festival's web station)."""
+
+    @property
+    def festival(self) -> str: ...
+    @property
+    def station(self) -> str: ...
+    @property
+    def broker(self) -> BrokerURL: ...
+    @property
+    def ca_file(self) -> Path | None: ...
+    @property
+    def status_interval(self) -> float: ...
+    @property
+    def reconnect_max_seconds(self) -> int: ...
+    def client_id(self) -> str: ...
+
+
 class Publisher:
     """Publishes the outbox and the station's status over one MQTT connection."""
 
     def __init__(
         self,
-        settings: StationSettings,
+        settings: PublisherSettings,
         outbox: Outbox,
         status: Callable[[str], StationStatus],
         on_fatal: Callable[[str], None],

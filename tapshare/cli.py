@@ -23,6 +23,7 @@ from tapshare.commands import (
     reader,
     registry,
     screens,
+    tags,
 )
 from tapshare.context import DEFAULT_BROKER, DEFAULT_PUBLIC_URL, Settings
 
@@ -128,6 +129,7 @@ COMMANDS: list[click.Command] = [
     *reader.COMMANDS,
     *registry.COMMANDS,
     *screens.COMMANDS,
+    *tags.COMMANDS,
 ]
 for _command in COMMANDS:
     cli.add_command(_command)

@@ -7,11 +7,15 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tapshare.context import Settings, fail
 from tapshare.database import connect, migrate
+
+if TYPE_CHECKING:
+    from dashboard.web_votes import WebVotes
 
 DEFAULT_THREADS = 1050
 # Kept here rather than imported, so that `tapshare --help` does not load Flask.
@@ -160,7 +164,8 @@ def dashboard_command(
     password_checks: int,
     dev: bool,
 ) -> None:
-    """Serve the web dashboard (boards, organiser area, JSON API) on --db."""
+    """Serve the web dashboard (boards, organiser area, JSON API, vote pages for phones) on
+    --db; with --broker, votes from phones are published there as the web stations'."""
     from dashboard import create_app
     from dashboard.server import bound_port, make_server, streams_for
 
@@ -174,6 +179,7 @@ def dashboard_command(
     if dev and trusted_proxy is not None:
         fail("--trusted-proxy needs the production server; leave out --dev")
     _migrated(settings)
+    votes = web_votes_for(settings)
     app = create_app(
         settings.db,
         max_streams=streams_for(threads),
@@ -181,6 +187,7 @@ def dashboard_command(
         secure_cookies=secure_cookies,
         metrics_token=_metrics_token(metrics_token_file),
         password_checks=password_checks,
+        web_votes=votes,
     )
     if dev:
         app.run(host=host, port=port, debug=True, threaded=True)
@@ -197,6 +204,8 @@ def dashboard_command(
         )
     except OSError as exc:
         streams.stop()
+        if votes is not None:
+            votes.stop()
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     trusting = ""
     if trusted_proxy is not None:
@@ -214,6 +223,27 @@ def dashboard_command(
     finally:
         streams.stop()
         server.close()
+        if votes is not None:
+            votes.stop()
+
+
+def web_outbox_dir(db: Path) -> Path:
+    """Where the dashboard keeps votes from phones until the broker has them."""
+    return db.with_name(db.name + ".web-outbox")
+
+
+def web_votes_for(settings: Settings) -> WebVotes | None:
+    """The festivals' web stations publishing to --broker; None when none was given."""
+    from dashboard.web_votes import WebVotes
+
+    if not settings.broker_given:
+        return None
+    votes = WebVotes(settings.db, settings.broker, web_outbox_dir(settings.db))
+    try:
+        votes.start()
+    except OSError as exc:
+        fail(f"cannot keep votes from phones in {votes.outbox_dir}: {exc}")
+    return votes
 
 
 @click.group("organiser")

@@ -121,8 +121,10 @@ def broker_config_command(
     settings: Settings = ctx.obj
     if site is not None:
         if rotate_hub_password or rotate_web_password:
-            fail("--rotate-hub-password and --rotate-web-password are for the hub's broker; "
-                 "leave out --site")
+            fail(
+                "--rotate-hub-password and --rotate-web-password are for the hub's broker; "
+                "leave out --site"
+            )
         _site_config(settings, site, out, listen_port, max_queued, rotate_bridge_password)
         return
     for name in ("listen_port", "max_queued", "rotate_bridge_password"):

@@ -22,6 +22,10 @@ def _registry(action: Callable[[], T]) -> T:
         fail(str(exc))
 
 
+#: Run a registry change; a refusal ends the command with its message and exit status 2.
+registry_action = _registry
+
+
 def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Print rows as aligned columns under a header."""
     texts = [[str(cell) for cell in row] for row in [header, *rows]]
