@@ -26,7 +26,7 @@ from typing import Final
 from flask import Flask, current_app
 
 from dashboard.database import connect
-from hub import store
+from hub import queries, store
 from hub.models import WEB_STATION
 from protocol import EraseRequest, Opinion, StationStatus, TopicKind, topic_for
 from protocol.broker import BrokerURL
@@ -147,10 +147,18 @@ class WebVotes:
         self._stopped = False
 
     def start(self) -> None:
-        """Drain the outboxes a previous run left behind."""
+        """Connect every registered festival's web station (festivals added later connect
+        on their first vote), and drain the outboxes a previous run left behind."""
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
+        db = connect(self.db_path)
+        try:
+            festivals = [f.id for f in queries.festivals(db)]
+        finally:
+            db.close()
         for path in sorted(self.outbox_dir.glob("*.db")):
-            self._channel(path.stem)
+            festivals.append(path.stem)
+        for festival_id in sorted(set(festivals)):
+            self._channel(festival_id)
 
     def stop(self) -> None:
         with self._lock:

@@ -26,6 +26,8 @@ from tapshare.mosquitto import Mosquitto, free_port
 from tapshare.processes import Child, ProcessGroup, wait_for_line
 
 CHOICE_NAMES = ("love", "like", "meh", "dislike")
+#: The id of the phone sticker each demo festival gets.
+DEMO_STICKER = "phone-1"
 
 
 @dataclass(frozen=True)
@@ -144,12 +146,18 @@ class DemoPlan:
 
     data_dir: Path
     port: int
+    #: Where the dashboard listens, and its address as phones reach it ("" : 127.0.0.1).
+    host: str = "127.0.0.1"
+    public_url: str = ""
     db: Path = field(init=False)
     logins: dict[str, tuple[str, str]] = field(default_factory=dict)
     screen_keys: dict[str, str] = field(default_factory=dict)
+    #: Each festival's phone sticker: (festival, tag, artwork title).
+    stickers: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.db = self.data_dir / "tapshare.db"
+        self.public_url = (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
 
 
 def prepare_data_dir(data_dir: Path | None) -> Path:
@@ -187,7 +195,7 @@ def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
     from consent.store import PolicyStore
     from dashboard.accounts import add_organiser
     from dashboard.screens import add_screen
-    from hub import registry
+    from hub import registry, stickers
     from tapshare.database import connect, migrate
 
     migrate(plan.db)
@@ -203,6 +211,10 @@ def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
             PolicyStore(db).set(
                 festival.id, festival.policy, "demo", f"demo: {festival.story}", known
             )
+            # A sticker for phones at the festival's first artwork (docs/phones.md).
+            first = next(iter(festival.stations.values()))[0]
+            stickers.add(db, festival.id, DEMO_STICKER, first.id)
+            plan.stickers.append((festival.id, DEMO_STICKER, first.title))
             email = f"organiser@{festival.id}.example"
             password = secrets.token_urlsafe(9)
             add_organiser(db, festival.id, email, password)
@@ -242,6 +254,8 @@ class Demo:
         self.group = ProcessGroup(plan.data_dir / "logs")
         self.mosquitto: Mosquitto | None = None
         self.broker_kind = ""
+        #: The dashboard's address of the broker, to publish votes from phones.
+        self.web_broker: BrokerURL | None = None
 
     # -- the parts ----------------------------------------------------------------------
 
@@ -257,13 +271,15 @@ class Demo:
         return self._start_embedded(port)
 
     def _start_mosquitto(self, executable: str, port: int) -> BrokerURL:
-        from hub.broker_config import HUB_USERNAME, write_broker_config
+        from hub.broker_config import HUB_USERNAME, WEB_USERNAME, write_broker_config
         from tapshare.database import connect
 
         config_dir = self.plan.data_dir / "broker"
         db = connect(self.plan.db)
         try:
-            written = write_broker_config(db, config_dir, rotate_hub_password=True)
+            written = write_broker_config(
+                db, config_dir, rotate_hub_password=True, rotate_web_password=True
+            )
         finally:
             db.close()
         self.mosquitto = Mosquitto(
@@ -274,7 +290,10 @@ class Demo:
         )
         self.mosquitto.start()
         self.broker_kind = f"Mosquitto on port {self.mosquitto.port}"
-        assert written.hub_password is not None
+        assert written.hub_password is not None and written.web_password is not None
+        self.web_broker = BrokerURL(
+            "127.0.0.1", self.mosquitto.port, False, WEB_USERNAME, written.web_password
+        )
         return BrokerURL(
             "127.0.0.1", self.mosquitto.port, False, HUB_USERNAME, written.hub_password
         )
@@ -287,6 +306,7 @@ class Demo:
             raise DemoError(f"the embedded broker did not start:\n{child.tail()}")
         self.broker_kind = f"the embedded broker (amqtt) on port {port}"
         # It checks no passwords, but keeps offline sessions only for named clients.
+        self.web_broker = BrokerURL("127.0.0.1", port, False, "web", "demo")
         return BrokerURL("127.0.0.1", port, False, "hub", "demo")
 
     def start_hub(self, broker: BrokerURL) -> Child:
@@ -296,8 +316,12 @@ class Demo:
         return child
 
     def start_dashboard(self) -> Child:
+        web = ["--broker", str(self.web_broker)] if self.web_broker else []
         child = self.group.start(
-            "dashboard", self._python("dashboard", "--port", str(self.plan.port))
+            "dashboard",
+            self._python(
+                *web, "dashboard", "--host", self.plan.host, "--port", str(self.plan.port)
+            ),
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -353,10 +377,36 @@ class Demo:
         for festival in FESTIVALS:
             email, password = self.plan.logins[festival.id]
             lines.append(f"  {email} / {password}  — {festival.name} {festival.story}")
+        lines += self._phone_lines()
         lines.append(f"API: {self.url('/api/v1/openapi.json')}")
         lines.append("Press Ctrl-C to stop.")
         lines.append("")
         self.say("\n".join(lines))
+
+    def _phone_lines(self) -> list[str]:
+        """Per festival, the address a first tap on its sticker opens, and how to tap again."""
+        from hub import stickers
+        from tapshare.commands.tags import sticker_address
+        from tapshare.database import connect
+
+        lines = ["Phones (open on a phone, or in a browser; each tap gives one vote):"]
+        db = connect(self.plan.db)
+        try:
+            for festival_id, tag, title in self.plan.stickers:
+                sticker = stickers.get(db, festival_id, tag)
+                assert sticker is not None
+                picc_data, cmac = stickers.simulated_tap(db, festival_id, tag)
+                address = sticker_address(
+                    self.plan.public_url, sticker, {"picc_data": picc_data, "cmac": cmac}
+                )
+                lines.append(f"  {festival_id} sticker at {title}: {address}")
+        finally:
+            db.close()
+        lines.append(
+            f"  another tap: tapshare --db {self.plan.db} --public-url {self.plan.public_url} "
+            f"tag tap FESTIVAL {DEMO_STICKER}"
+        )
+        return lines
 
     def _watch(self, duration: float | None) -> None:
         started = time.monotonic()

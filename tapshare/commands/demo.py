@@ -8,7 +8,7 @@ from types import FrameType
 
 import click
 
-from tapshare.context import fail
+from tapshare.context import DEFAULT_PUBLIC_URL, Settings, fail
 
 
 @click.command("demo")
@@ -24,7 +24,14 @@ from tapshare.context import fail
     type=click.IntRange(1, 65535),
     default=8000,
     show_default=True,
-    help="Port of the dashboard on 127.0.0.1.",
+    help="Port of the dashboard.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the dashboard listens on (0.0.0.0: phones on the same network can vote; "
+    "give the global --public-url with this machine's address then).",
 )
 @click.option(
     "--data-dir",
@@ -37,12 +44,22 @@ from tapshare.context import fail
     is_flag=True,
     help="Use the embedded MQTT broker (amqtt) even when Mosquitto is installed.",
 )
-def demo_command(duration: float, port: int, data_dir: Path | None, embedded_broker: bool) -> None:
+@click.pass_obj
+def demo_command(
+    settings: Settings,
+    duration: float,
+    port: int,
+    host: str,
+    data_dir: Path | None,
+    embedded_broker: bool,
+) -> None:
     """Start a broker, the hub, the dashboard and simulated stations at three festivals."""
     from tapshare.demo import Demo, DemoError, DemoPlan, prepare_data_dir
 
+    # Printed sticker addresses use --public-url when it is given, else the local port.
+    public_url = "" if settings.public_url == DEFAULT_PUBLIC_URL else settings.public_url
     try:
-        plan = DemoPlan(prepare_data_dir(data_dir), port)
+        plan = DemoPlan(prepare_data_dir(data_dir), port, host, public_url)
     except (DemoError, OSError) as exc:
         fail(str(exc))
     demo = Demo(plan, say=click.echo, prefer_mosquitto=not embedded_broker)

@@ -25,7 +25,12 @@ PLACEHOLDERS = {"picc_data": "0" * 32, "cmac": "0" * 16}
 
 def sticker_url(settings: Settings, sticker: Sticker, params: dict[str, str] | None = None) -> str:
     """The sticker's address: with a tap's message, with SDM placeholders, or plain."""
-    address = settings.address(f"t/{sticker.festival}/{sticker.id}")
+    return sticker_address(settings.public_url, sticker, params)
+
+
+def sticker_address(public_url: str, sticker: Sticker, params: dict[str, str] | None = None) -> str:
+    """:func:`sticker_url` under the dashboard's address ``public_url``."""
+    address = f"{public_url.rstrip('/')}/t/{sticker.festival}/{sticker.id}"
     if sticker.static:
         return address
     return address + "?" + urlencode(params or PLACEHOLDERS)
