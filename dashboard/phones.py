@@ -247,7 +247,8 @@ def _csrf(festival_id: str, visitor_id: str) -> str:
 
 def _when(tapped_us: int) -> str:
     moment = datetime.fromtimestamp(tapped_us / 1_000_000, UTC)
-    return str(format_datetime(moment, "medium"))
+    # The hub keeps UTC and knows no festival's time zone, so the page says which it is.
+    return str(format_datetime(moment, "d MMM yyyy, HH:mm")) + " UTC"
 
 
 @blueprint.get("/my/<festival_id>")
