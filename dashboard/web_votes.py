@@ -143,6 +143,7 @@ class WebVotes:
         self.outbox_dir = outbox_dir
         self.ca_file = ca_file
         self._channels: dict[str, _FestivalChannel] = {}
+        self._secrets: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -183,6 +184,9 @@ class WebVotes:
             return channel
 
     def _secret(self, festival_id: str) -> bytes:
+        # A station's secret never changes, so it is read once per festival.
+        if festival_id in self._secrets:
+            return self._secrets[festival_id]
         db = connect(self.db_path)
         try:
             key = store.station_key(db, festival_id, WEB_STATION)
@@ -190,7 +194,8 @@ class WebVotes:
             db.close()
         if key is None:
             raise RuntimeError(f"festival {festival_id} has no web station")
-        return parse_key(key.secret)
+        self._secrets[festival_id] = parse_key(key.secret)
+        return self._secrets[festival_id]
 
     def _keep(self, festival_id: str, kind: TopicKind, build: Callable[[int], bytes]) -> Kept:
         channel = self._channel(festival_id)

@@ -234,7 +234,9 @@ def _fresh(
     opened = _opened_us(db, sticker, tap.counter)
     if opened is None:
         db.conn.execute(
-            "INSERT INTO sticker_taps (festival, sticker, counter, opened_us) VALUES (?, ?, ?, ?)",
+            # OR IGNORE: two pages opening one tap at once both see it as first opened now.
+            "INSERT OR IGNORE INTO sticker_taps (festival, sticker, counter, opened_us) "
+            "VALUES (?, ?, ?, ?)",
             (sticker.festival, sticker.id, tap.counter, now_us),
         )
     elif now_us - opened > TAP_LIFETIME // timedelta(microseconds=1):
@@ -251,11 +253,18 @@ def open_tap(
     now: datetime | None = None,
 ) -> Sticker:
     """Check a tap as its address is opened (the vote page), recording when it was first
-    opened; raises TapRefused. For a static sticker both parameters must be absent."""
-    with store.immediate(db):
-        sticker = _enabled(db, festival_id, sticker_id)
+    opened; raises TapRefused. For a static sticker both parameters must be absent.
+
+    No write lock is taken for the checks: a tap opened here is used up only by
+    :func:`accept_tap`, which checks everything again in its transaction; all this records
+    is when the tap was first seen, once."""
+    sticker = _enabled(db, festival_id, sticker_id)
+    try:
         _fresh(db, sticker, picc_data, cmac, now or datetime.now(UTC))
-        return sticker
+    finally:
+        if db.conn.in_transaction:
+            db.conn.commit()
+    return sticker
 
 
 def accept_tap(
