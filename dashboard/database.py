@@ -22,6 +22,9 @@ def connect(path: Path | str, *, readonly: bool = False) -> Database:
         conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys=ON")
+    # As the hub's connections: in WAL mode a commit survives a crash of the process
+    # without waiting for the disk (a power cut may lose the last ones, never corrupt).
+    db.execute("PRAGMA synchronous=NORMAL")
     return db
 
 

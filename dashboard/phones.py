@@ -33,6 +33,7 @@ from dashboard import data
 from dashboard.database import get_db
 from dashboard.web_votes import Kept, WebVotes, web_pseudonym, web_votes
 from hub import queries, stickers
+from hub.models import Festival
 from hub.stickers import Refusal, Sticker, TapRefused
 from protocol.topics import SLUG
 from reader_agent.outbox import OutboxError, OutboxFull
@@ -131,13 +132,13 @@ def _unavailable(reason: str) -> Response:
     return _page("phone/unavailable.html", 503, reason=reason)
 
 
-def _festival(db: Database, festival_id: str) -> FestivalInfo | None:
-    if not SLUG.match(festival_id):
-        return None
-    try:
-        return data.festival(db, festival_id)
-    except data.UnknownFestival:
-        return None
+def _festival(db: Database, festival_id: str) -> Festival | None:
+    """The festival (with the visitor key that pseudonyms are made with), or None."""
+    return queries.festival(db, festival_id) if SLUG.match(festival_id) else None
+
+
+def _info(festival: Festival) -> FestivalInfo:
+    return FestivalInfo(festival.id, festival.name, festival.choices, festival.board_min_visitors)
 
 
 def _web_votes() -> WebVotes:
@@ -146,7 +147,7 @@ def _web_votes() -> WebVotes:
     return votes
 
 
-def _sticker(db: Database, festival_id: str, tag: str) -> tuple[FestivalInfo, Sticker]:
+def _sticker(db: Database, festival_id: str, tag: str) -> tuple[Festival, Sticker]:
     info = _festival(db, festival_id)
     sticker = stickers.get(db, festival_id, tag) if info and SLUG.match(tag) else None
     if info is None or sticker is None or not sticker.enabled:
@@ -176,8 +177,9 @@ def vote_page(festival_id: str, tag: str) -> Response:
         info, sticker = _sticker(db, festival_id, tag)
         stickers.open_tap(db, festival_id, tag, picc_data, cmac)
     except TapRefused as refused:
-        return _refused(refused.refusal)
-    artwork = _artwork_title(db, sticker)
+        known = _festival(db, festival_id)
+        return _refused(refused.refusal, known.name if known else None)
+    artwork = stickers.artwork_title(db, sticker)
     choices = [sticker.choice] if sticker.choice else list(info.choices)
     response = _page(
         "phone/vote.html",
@@ -192,13 +194,6 @@ def vote_page(festival_id: str, tag: str) -> Response:
     return _with_visitor(response, festival_id, visitor)
 
 
-def _artwork_title(db: Database, sticker: Sticker) -> str:
-    for artwork in queries.artworks(db, sticker.festival):
-        if artwork.id == sticker.artwork:
-            return artwork.title
-    return sticker.artwork
-
-
 @blueprint.post("/t/<festival_id>/<tag>")
 @_needs_web_votes
 def vote(festival_id: str, tag: str) -> Response:
@@ -210,14 +205,13 @@ def vote(festival_id: str, tag: str) -> Response:
     try:
         info, sticker = _sticker(db, festival_id, tag)
     except TapRefused as refused:
-        return _refused(refused.refusal)
+        known = _festival(db, festival_id)
+        return _refused(refused.refusal, known.name if known else None)
     allowed = [sticker.choice] if sticker.choice else list(info.choices)
     if choice not in allowed:
         return _refused(Refusal.MALFORMED, info.name)
     visitor_id = _visitor_id(festival_id) or secrets.token_urlsafe(32)
-    found = queries.festival(db, festival_id)
-    assert found is not None
-    visitor = web_pseudonym(visitor_id, found.visitor_key)
+    visitor = web_pseudonym(visitor_id, info.visitor_key)
 
     def record(used: Sticker) -> Kept:
         return votes.opinion(festival_id, used.artwork, visitor, str(choice))
@@ -232,7 +226,7 @@ def vote(festival_id: str, tag: str) -> Response:
     response = _page(
         "phone/voted.html",
         festival=info,
-        artwork=_artwork_title(db, sticker),
+        artwork=stickers.artwork_title(db, sticker),
         choice=str(choice),
         acknowledged=acknowledged,
     )
@@ -261,9 +255,7 @@ def my_page(festival_id: str) -> Response:
     visitor_id = _visitor_id(festival_id)
     opinions = []
     if visitor_id is not None:
-        found = queries.festival(db, festival_id)
-        assert found is not None
-        visitor = web_pseudonym(visitor_id, found.visitor_key)
+        visitor = web_pseudonym(visitor_id, info.visitor_key)
         opinions = [
             {"title": o.title, "choice": o.choice, "when": _when(o.tapped_us)}
             for o in stickers.visitor_opinions(db, festival_id, visitor)
@@ -274,8 +266,8 @@ def my_page(festival_id: str) -> Response:
         festival=info,
         opinions=opinions,
         csrf=_csrf(festival_id, visitor_id) if visitor_id else None,
-        explanation=data.explanation(db, info, current.policy),
-        receipt=json.dumps(receipt(info, current, current=current.version), indent=2),
+        explanation=data.explanation(db, _info(info), current.policy),
+        receipt=json.dumps(receipt(_info(info), current, current=current.version), indent=2),
     )
 
 
@@ -296,10 +288,8 @@ def erase(festival_id: str) -> Response:
         or not hmac.compare_digest(token.encode(), _csrf(festival_id, visitor_id).encode())
     ):
         return _refused(Refusal.FORGED, info.name)
-    found = queries.festival(db, festival_id)
-    assert found is not None
     try:
-        kept = votes.erase(festival_id, web_pseudonym(visitor_id, found.visitor_key))
+        kept = votes.erase(festival_id, web_pseudonym(visitor_id, info.visitor_key))
     except (OutboxFull, OutboxError):
         return _unavailable("outbox")
     return _page("phone/erased.html", festival=info, acknowledged=kept.wait())

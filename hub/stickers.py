@@ -105,6 +105,15 @@ def get(db: Database, festival_id: str, sticker_id: str) -> Sticker | None:
     return _sticker(row) if row else None
 
 
+def artwork_title(db: Database, sticker: Sticker) -> str:
+    """The title of the artwork the sticker stands at."""
+    row = db.conn.execute(
+        "SELECT title FROM artworks WHERE festival = ? AND id = ?",
+        (sticker.festival, sticker.artwork),
+    ).fetchone()
+    return str(row[0]) if row else sticker.artwork
+
+
 def list_stickers(db: Database, festival_id: str) -> list[Sticker]:
     """A festival's stickers, ordered by id."""
     existing_festival(db, slug("festival id", festival_id))
