@@ -236,3 +236,26 @@ def test_a_vote_while_the_broker_is_down_is_kept_and_counted_when_it_is_back(pho
         assert web_taps(phone_db) == []
         mosquitto.start()
         assert wait_for(lambda: len(web_taps(phone_db)) == 1, 20)
+
+
+def test_a_tap_works_only_at_its_own_sticker_and_festival(phone, phone_db, dash_db):
+    path = tap_path(phone_db, "s-1")
+    query = path.split("?")[1]
+    # Another sticker of the festival: the message does not verify under its keys.
+    assert phone.get(f"/t/strp/s-2?{query}").status_code == 403
+    # Another festival has no such sticker.
+    assert phone.get(f"/t/ddw/s-1?{query}").status_code == 404
+    form = {**tap_form(path), "choice": "yes"}
+    assert phone.post("/t/ddw/s-1", data=form).status_code == 404
+    assert phone.post("/t/strp/s-2", data={**form, "choice": "love"}).status_code == 403
+    # The tap is still good where it belongs.
+    assert phone.get(path).status_code == 200
+    time.sleep(0.3)
+    assert web_taps(phone_db) == []
+
+
+def test_a_visitor_cookie_of_one_festival_means_nothing_at_another(phone, phone_db):
+    vote(phone, phone_db)
+    assert wait_for(lambda: len(web_taps(phone_db)) == 1, 5)
+    assert "no opinions" in phone.get("/my/ddw").get_data(as_text=True)
+    assert phone.post("/my/ddw/erase", data={"csrf": "0" * 64}).status_code == 403
