@@ -56,7 +56,8 @@ class WebStationSettings:
     broker: BrokerURL
     ca_file: Path | None = None
     station: str = WEB_STATION
-    status_interval: float = 60.0
+    #: As stations do: the hub counts a station silent for twice this as offline.
+    status_interval: float = 30.0
     reconnect_max_seconds: int = 30
 
     def client_id(self) -> str:
