@@ -32,7 +32,7 @@ from consent.sources import FestivalInfo
 from dashboard import data
 from dashboard.database import get_db
 from dashboard.web_votes import Kept, WebVotes, web_pseudonym, web_votes
-from hub import queries, stickers
+from hub import stickers, store
 from hub.models import Festival
 from hub.stickers import Refusal, Sticker, TapRefused
 from protocol.topics import SLUG
@@ -134,7 +134,7 @@ def _unavailable(reason: str) -> Response:
 
 def _festival(db: Database, festival_id: str) -> Festival | None:
     """The festival (with the visitor key that pseudonyms are made with), or None."""
-    return queries.festival(db, festival_id) if SLUG.match(festival_id) else None
+    return store.get_festival(db, festival_id) if SLUG.match(festival_id) else None
 
 
 def _info(festival: Festival) -> FestivalInfo:

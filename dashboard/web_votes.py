@@ -26,7 +26,7 @@ from typing import Final
 from flask import Flask, current_app
 
 from dashboard.database import connect
-from hub import queries, store
+from hub import store
 from hub.models import WEB_STATION
 from protocol import EraseRequest, Opinion, StationStatus, TopicKind, topic_for
 from protocol.broker import BrokerURL
@@ -154,7 +154,7 @@ class WebVotes:
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
         db = connect(self.db_path)
         try:
-            festivals = [f.id for f in queries.festivals(db)]
+            festivals = [f.id for f in store.list_festivals(db)]
         finally:
             db.close()
         for path in sorted(self.outbox_dir.glob("*.db")):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dashboard.web_votes import web_pseudonym
-from hub import queries, stickers
+from hub import stickers, store
 from tapshare.database import connect
 from tests.dashboard.phones import add_stickers, cookie_of, phone_app, tap_form, tap_path
 from tests.harness.mqtt import wait_for
@@ -71,7 +71,7 @@ def test_a_vote_is_recorded_as_an_opinion_of_the_web_station(phone, phone_db):
     assert "Recorded: Like it." in response.get_data(as_text=True)
     assert wait_for(lambda: len(web_taps(phone_db)) == 1, 5)
     visitor_id = cookie_of(response)
-    key = queries.festival(connect(phone_db), "strp").visitor_key
+    key = store.get_festival(connect(phone_db), "strp").visitor_key
     assert web_taps(phone_db) == [("aw-1", web_pseudonym(visitor_id, key), "like")]
     again = phone.post(path.split("?")[0], data={**tap_form(path), "choice": "love"})
     assert again.status_code == 409
@@ -88,7 +88,7 @@ def test_a_new_tap_replaces_the_visitors_opinion_and_another_browser_is_another_
     vote(first, phone_db, choice="meh")
     vote(second, phone_db, choice="love")
     assert wait_for(lambda: len(web_taps(phone_db)) == 3, 5)
-    board = queries.festival(connect(phone_db), "strp")
+    board = store.get_festival(connect(phone_db), "strp")
     assert board is not None
     db = connect(phone_db)
     counts = dict(
