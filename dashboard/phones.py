@@ -35,7 +35,7 @@ from dashboard.web_votes import Kept, WebVotes, web_pseudonym, web_votes
 from hub import stickers, store
 from hub.models import Festival
 from hub.stickers import Refusal, Sticker, TapRefused
-from protocol.topics import SLUG
+from protocol import is_slug
 from reader_agent.outbox import OutboxError, OutboxFull
 
 blueprint = Blueprint("phones", __name__)
@@ -134,7 +134,7 @@ def _unavailable(reason: str) -> Response:
 
 def _festival(db: Database, festival_id: str) -> Festival | None:
     """The festival (with the visitor key that pseudonyms are made with), or None."""
-    return store.get_festival(db, festival_id) if SLUG.match(festival_id) else None
+    return store.get_festival(db, festival_id) if is_slug(festival_id) else None
 
 
 def _info(festival: Festival) -> FestivalInfo:
@@ -149,7 +149,7 @@ def _web_votes() -> WebVotes:
 
 def _sticker(db: Database, festival_id: str, tag: str) -> tuple[Festival, Sticker]:
     info = _festival(db, festival_id)
-    sticker = stickers.get(db, festival_id, tag) if info and SLUG.match(tag) else None
+    sticker = stickers.get(db, festival_id, tag) if info and is_slug(tag) else None
     if info is None or sticker is None or not sticker.enabled:
         raise TapRefused(Refusal.UNKNOWN)
     return info, sticker
