@@ -187,6 +187,18 @@ def _board_cell(cell: Cell, title: str | None, choices: Sequence[str]) -> BoardC
     return BoardCell(artwork=cell.artwork, title=title, visitors=cell.visitors, counts=counts)
 
 
+def policy_warnings_by_rule(
+    policy: Policy, owner: str | None = None
+) -> dict[tuple[str, str], list[str]]:
+    """Each warning of :func:`policy_warnings`, under the (``to``, ``action``) of every
+    rule that causes it."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for warning, rules in _warnings(policy, owner):
+        for rule in rules:
+            found.setdefault((rule.to, rule.action), []).append(warning)
+    return found
+
+
 def policy_warnings(policy: Policy, owner: str | None = None) -> list[str]:
     """Combinations of rules an organiser should know about before saving ``policy``.
 
@@ -199,7 +211,11 @@ def policy_warnings(policy: Policy, owner: str | None = None) -> list[str]:
     - With ``owner`` given: a rule naming the festival itself, which has no effect (a
       festival always sees all of its own data).
     """
-    warnings: list[str] = []
+    return [warning for warning, _ in _warnings(policy, owner)]
+
+
+def _warnings(policy: Policy, owner: str | None) -> list[tuple[str, tuple[Rule, ...]]]:
+    warnings: list[tuple[str, tuple[Rule, ...]]] = []
     permits = [rule for rule in policy.rules if rule.effect == "permit"]
     totals = [rule for rule in permits if rule.level == "festival"]
     detailed = [
@@ -208,9 +224,12 @@ def policy_warnings(policy: Policy, owner: str | None = None) -> list[str]:
     for total in totals:
         for detail in detailed:
             warnings.append(
-                f"{_words(total)} shows the festival total, and {_words(detail)} shows "
-                f"artworks with at least {detail.min_visitors} visitors: whoever sees both "
-                "can work out what the withheld artworks add up to"
+                (
+                    f"{_words(total)} shows the festival total, and {_words(detail)} shows "
+                    f"artworks with at least {detail.min_visitors} visitors: whoever sees both "
+                    "can work out what the withheld artworks add up to",
+                    (total, detail),
+                )
             )
     for rule in policy.rules:
         if rule.effect != "prohibit" or rule.to == "public":
@@ -218,15 +237,21 @@ def policy_warnings(policy: Policy, owner: str | None = None) -> list[str]:
         broader = _public_permit(policy.rules, rule)
         if broader is not None:
             warnings.append(
-                f"{_words(rule)} cannot hide what {_words(broader)} shows to everyone, "
-                f"{rule.to} included"
+                (
+                    f"{_words(rule)} cannot hide what {_words(broader)} shows to everyone, "
+                    f"{rule.to} included",
+                    (rule, broader),
+                )
             )
     if owner is not None:
         for rule in policy.rules:
             if rule.to == f"festival:{owner}":
                 warnings.append(
-                    f"{_words(rule)} names {owner} itself; it has no effect, because a "
-                    "festival always sees all of its own data"
+                    (
+                        f"{_words(rule)} names {owner} itself; it has no effect, because a "
+                        "festival always sees all of its own data",
+                        (rule,),
+                    )
                 )
     return warnings
 

@@ -90,7 +90,7 @@ def _sentence(festival: FestivalInfo, rule: Rule, names: Mapping[str, str]) -> s
     if (rule.min_visitors or 1) > 1:
         sentence += f" once at least {rule.min_visitors} people have given theirs{per}"
     if rule.delay_minutes:
-        sentence += f", {_duration(rule.delay_minutes)} late"
+        sentence += f", {duration(rule.delay_minutes)} late"
     return sentence + when + "."
 
 
@@ -109,7 +109,8 @@ def _window(rule: Rule) -> str:
     return ""
 
 
-def _duration(minutes: int) -> str:
+def duration(minutes: int) -> str:
+    """Minutes in words: ``2 hours``, ``1 day``, ``90 minutes``."""
     if minutes % (24 * 60) == 0:
         days = minutes // (24 * 60)
         return f"{days} day{'s' if days != 1 else ''}"

@@ -286,12 +286,31 @@ class Policy(BaseModel):
             raise PolicyError(problems)
         return cls(rules=tuple(rules))
 
+    def canonical(self) -> Policy:
+        """The same rules in a fixed order (audience, then action), so that two policies
+        that decide the same things are equal however their rules were ordered."""
+        return Policy(rules=tuple(sorted(self.rules, key=rule_order)))
+
     def wire(self) -> dict[str, Any]:
         """The policy as the JSON a file or the database holds."""
         return {"rules": [rule.wire() for rule in self.rules]}
 
 
 EMPTY_POLICY = Policy()
+
+_AUDIENCE_ORDER = {"public": 0, "network": 1, "platform": 2}
+_ACTION_ORDER: dict[str, int] = {action: n for n, action in enumerate(ACTIONS)}
+
+
+def order_of(to: str, action: str) -> tuple[int, str, int]:
+    """Sort key of an audience and action: the public, the network, the platform,
+    festivals by id; then display, analyse, export."""
+    return _AUDIENCE_ORDER.get(to, 3), to, _ACTION_ORDER[action]
+
+
+def rule_order(rule: Rule) -> tuple[int, str, int]:
+    """Sort key of a rule (see :func:`order_of`)."""
+    return order_of(rule.to, rule.action)
 
 
 def _summary(raw: object) -> str:

@@ -101,16 +101,21 @@ class PolicyStore:
         """Store ``policy`` as the festival's next version and return it.
 
         The policy is validated first (raising :class:`consent.policy.PolicyError`); a
-        refused policy leaves the current version unchanged.
+        refused policy leaves the current version unchanged. Rules are stored in a fixed
+        order; a policy that decides exactly what the current version decides creates no
+        version, and the current version is returned.
         """
         if festival not in known_festivals:
             raise LookupError(f"unknown festival {festival!r}")
-        checked = Policy.checked(policy, known_festivals)
+        checked = Policy.checked(policy, known_festivals).canonical()
         if not author.strip():
             raise ValueError("a policy change needs an author")
         text = json.dumps(checked.wire(), sort_keys=True, ensure_ascii=False)
         created = format_time(self.clock())
         with self.writing():
+            # Judged inside the write lock, so that two writers of one policy make one version.
+            if self.current(festival).policy.canonical() == checked:
+                return self.current(festival)
             # One statement picks and takes the next number, so two writers cannot share it.
             self.db.execute(
                 f"""

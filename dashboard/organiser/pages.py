@@ -18,6 +18,15 @@ from dashboard.database import get_db
 from dashboard.ngsi import entities as ngsi
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.organiser.policy_form import (
+    PolicyForm,
+    change_words,
+    checked_policy,
+    describe_form,
+    form_of,
+    policy_words,
+    read_form,
+)
 from dashboard.streams import section_titles
 
 MAX_REASON_LENGTH = 500
@@ -85,60 +94,58 @@ def parse_policy(text: str, known_festivals: set[str]) -> Policy:
     return Policy.checked(load_json(text), known_festivals)
 
 
-def _editor(festival_id: str, text: str, **extra: Any) -> str:
+def _editor(
+    festival_id: str,
+    text: str,
+    form: PolicyForm,
+    draft: Policy | None,
+    status: int = 200,
+    **extra: Any,
+) -> tuple[str, int]:
+    """The editor page: the form (with words, warnings and problems), the advanced JSON,
+    the change against the current version and the preview for the chosen audience."""
     db = get_db()
-    store = data.policy_store(db)
-    return render_template(
+    info = data.festival(db, festival_id)
+    current = data.policy_store(db).current(festival_id)
+    names = data.festival_names(db)
+    describe_form(form, draft, names)
+    audience = extra.pop("audience", "public")
+    action = extra.pop("action", "display")
+    if draft is not None and "preview" not in extra and "errors" not in extra:
+        extra.update(_preview(db, festival_id, draft, audience, cast("Action", action)))
+    changes = change_words(current.policy, draft, names) if draft is not None else []
+    others = [f for f in data.festivals(db) if f.id != festival_id]
+    page = render_template(
         "organiser/policy.html",
-        festival=data.festival(db, festival_id),
+        festival=info,
+        form=form,
+        names=names,
+        addable=[f for f in others if f.id not in form.festivals],
         policy_text=text,
-        current_version=store.current(festival_id).version,
+        current_version=current.version,
+        changes=changes,
         audiences=audiences(db, festival_id),
-        audience=extra.pop("audience", "public"),
-        action=extra.pop("action", "display"),
+        audience=audience,
+        action=action,
         actions=data.ACTIONS,
         **extra,
     )
+    return page, status
 
 
 @blueprint.get("/<festival_id>/policy")
 @owner_required
-def policy(festival_id: str) -> str:
+def policy(festival_id: str) -> tuple[str, int]:
     """The policy editor, opened on the current policy."""
-    current = data.policy_store(get_db()).current(festival_id)
-    return _editor(festival_id, _policy_json(current.policy))
+    current = data.policy_store(get_db()).current(festival_id).policy
+    return _editor(festival_id, _policy_json(current), form_of(current), current)
 
 
-@blueprint.post("/<festival_id>/policy")
-@owner_required
-def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
-    """Preview the edited policy for an audience, or save it as a new version."""
-    db = get_db()
-    text = request.form.get("policy", "")
-    audience = request.form.get("audience", "public")
-    action = request.form.get("action", "display")
-    if audience == URBAN_PLATFORM:
-        action = "export"  # what a platform reads is what the festival exports to it
-    reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
-    if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
-        return _editor(festival_id, text, errors=[f"unknown audience: {audience}"]), 400
-    if action not in data.ACTIONS:
-        return _editor(festival_id, text, errors=[f"unknown action: {action}"]), 400
-    known = {f.id for f in data.festivals(db)}
-    try:
-        draft = parse_policy(text, known)
-    except PolicyError as exc:
-        return _editor(
-            festival_id, text, errors=exc.problems, audience=audience, action=action
-        ), 400
-    if request.form.get("do") == "save":
-        organiser = current_organiser()
-        assert organiser is not None  # owner_required let us in
-        saved = data.policy_store(db).set(
-            festival_id, draft, organiser.email, reason or "changed in the dashboard", known
-        )
-        flash(f"Saved as version {saved.version}.")
-        return redirect(url_for("organiser.policy", festival_id=festival_id))
+def _preview(
+    db: Any, festival_id: str, draft: Policy, audience: str, action: Action
+) -> dict[str, Any]:
+    """What ``audience`` would get for ``action`` under ``draft``: the board (or the
+    platform's entities), in words when it is nothing; or ``errors`` when it cannot say."""
     viewer = audience
     if audience == URBAN_PLATFORM:
         viewer = "platform"
@@ -146,27 +153,96 @@ def policy_submit(festival_id: str) -> Response | str | tuple[str, int]:
         found = network_member(db, festival_id, draft, action)
         if found is None:
             problem = "every other festival has a rule of its own: preview them one by one"
-            return _editor(
-                festival_id, text, errors=[problem], audience=audience, action=action
-            ), 400
+            return {"errors": [problem]}
         viewer = f"festival:{found}"
     preview = data.board(db, viewer, action, draft=(festival_id, draft))
     body = preview.model_dump(mode="json")
     body["sections"] = [s for s in body["sections"] if s["festival"] == festival_id]
-    extra = {}
+    info = data.festival(db, festival_id)
+    who = dict(audiences(db, festival_id)).get(audience, audience).split(" (")[0]
+    nothing = ""
+    if not body["sections"]:
+        nothing = f"{who} will see nothing from {info.name} ({ACTION_WORDS[action]})."
+    elif not body["sections"][0]["cells"]:
+        nothing = (
+            f"{who} will see {info.name}'s section, but nothing in it yet: every "
+            "figure is withheld until enough visitors have taken part."
+        )
+    extra: dict[str, Any] = {
+        "preview": body,
+        "nothing": nothing,
+        "titles": section_titles(db, body),
+        "warnings": policy_warnings(draft),
+        "explanation": data.explanation(db, info, draft),
+    }
     if audience == URBAN_PLATFORM:
         extra["entities"] = _platform_entities(db, preview, festival_id)
-    return _editor(
-        festival_id,
-        text,
-        audience=audience,
-        action=action,
-        preview=body,
-        titles=section_titles(db, body),
-        warnings=policy_warnings(draft),
-        explanation=data.explanation(db, data.festival(db, festival_id), draft),
-        **extra,
-    )
+    return extra
+
+
+ACTION_WORDS = {
+    "display": "on boards",
+    "analyse": "to analyse",
+    "export": "to export",
+}
+
+
+@blueprint.post("/<festival_id>/policy")
+@owner_required
+def policy_submit(festival_id: str) -> Response | tuple[str, int]:
+    """Preview the edited policy (from the form, or the advanced JSON) for an audience,
+    add a festival's row, or save the policy as a new version."""
+    db = get_db()
+    known = {f.id for f in data.festivals(db)}
+    audience = request.form.get("audience", "public")
+    action = request.form.get("action", "display")
+    if audience == URBAN_PLATFORM:
+        action = "export"  # what a platform reads is what the festival exports to it
+    reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
+    current = data.policy_store(db).current(festival_id).policy
+    draft: Policy | None
+    if "policy" in request.form:  # the advanced view: the policy as JSON
+        text = request.form["policy"]
+        json_errors: list[str] = []
+        try:
+            draft = parse_policy(text, known).canonical()
+        except PolicyError as exc:
+            draft, json_errors = None, exc.problems
+        form = form_of(draft or current)
+        form.errors = json_errors
+    else:
+        form = read_form(request.form, known - {festival_id})
+        draft = checked_policy(form, known)
+        text = _policy_json(draft) if draft is not None else _policy_json(current)
+    shown: dict[str, Any] = {"audience": audience, "action": action}
+    if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
+        return _editor(
+            festival_id, text, form, draft, 400, errors=[f"unknown audience: {audience}"]
+        )
+    if action not in data.ACTIONS:
+        return _editor(festival_id, text, form, draft, 400, errors=[f"unknown action: {action}"])
+    if draft is None:
+        return _editor(festival_id, text, form, None, 400, **shown)
+    if request.form.get("do") == "save":
+        if draft == current.canonical():
+            flash("Nothing has changed, so no new version was saved.")
+            return redirect(url_for("organiser.policy", festival_id=festival_id))
+        if not reason:
+            return _editor(
+                festival_id,
+                text,
+                form,
+                draft,
+                400,
+                reason_error="Say why the policy changes: the reason is kept in the history.",
+                **shown,
+            )
+        organiser = current_organiser()
+        assert organiser is not None  # owner_required let us in
+        saved = data.policy_store(db).set(festival_id, draft, organiser.email, reason, known)
+        flash(f"Saved as version {saved.version}.")
+        return redirect(url_for("organiser.policy", festival_id=festival_id))
+    return _editor(festival_id, text, form, draft, **shown)
 
 
 def _platform_entities(db: Any, preview: Board, festival_id: str) -> str:
@@ -182,18 +258,56 @@ def _platform_entities(db: Any, preview: Board, festival_id: str) -> str:
 @blueprint.get("/<festival_id>/history")
 @owner_required
 def history(festival_id: str) -> str:
-    """Every version of the policy, newest first, each with its diff from the one before."""
+    """Every version of the policy, newest first, in words with what it changed, and a
+    way to restore an earlier one."""
     db = get_db()
     store = data.policy_store(db)
+    names = data.festival_names(db)
     versions = store.history(festival_id)
-    # Version 0 is "nothing shared", so the first saved version has a diff too.
-    diffs = {v.version: store.diff(festival_id, v.version - 1, v.version) for v in versions}
+    previous = [store.version(festival_id, 0), *versions]
+    changes = {
+        v.version: change_words(before.policy, v.policy, names)
+        for before, v in zip(previous, versions, strict=False)
+    }
     return render_template(
         "organiser/history.html",
         festival=data.festival(db, festival_id),
         versions=list(reversed(versions)),
-        diffs=diffs,
+        current=versions[-1].version if versions else 0,
+        changes=changes,
+        words={v.version: policy_words(v.policy, names) for v in versions},
     )
+
+
+@blueprint.post("/<festival_id>/history/restore")
+@owner_required
+def restore(festival_id: str) -> Response | tuple[str, int]:
+    """Save an earlier version's policy again, as a new version with its reason."""
+    db = get_db()
+    store = data.policy_store(db)
+    reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
+    try:
+        number = int(request.form.get("version", ""))
+        earlier = store.version(festival_id, number)
+    except (ValueError, LookupError):
+        return "There is no such version of this policy.", 400
+    if not reason:
+        flash(f"Say why you restore version {number}: the reason is kept in the history.")
+        return redirect(url_for("organiser.history", festival_id=festival_id))
+    known = {f.id for f in data.festivals(db)}
+    before = store.current(festival_id).version
+    organiser = current_organiser()
+    assert organiser is not None  # owner_required let us in
+    try:
+        saved = store.set(festival_id, earlier.policy, organiser.email, reason, known)
+    except PolicyError as exc:  # a festival it names has gone since
+        flash(f"Version {number} cannot be restored: {exc}")
+        return redirect(url_for("organiser.history", festival_id=festival_id))
+    if saved.version == before:
+        flash(f"Version {number} decides what the current version decides; nothing was saved.")
+    else:
+        flash(f"Version {number} restored as version {saved.version}.")
+    return redirect(url_for("organiser.history", festival_id=festival_id))
 
 
 ACCESS_LOG_PAGE_SIZES = (25, 50, 100, 200)

@@ -99,7 +99,10 @@ def policy_group() -> None:
 def policy_set(
     settings: Settings, festival_id: str, file: str, reason: str, author: str | None, dry_run: bool
 ) -> None:
-    """Replace the festival's policy with the JSON file FILE ({"rules": [...]}; - for stdin)."""
+    """Replace the festival's policy with the JSON file FILE ({"rules": [...]}; - for stdin).
+
+    A policy that decides exactly what the current version decides makes no new version.
+    """
     data = _read_policy_file(file)
     who = author if author is not None else _user()
     if not who.strip():
@@ -107,6 +110,7 @@ def policy_set(
     with _policies(settings, festival_id) as (store, _, festivals):
         try:
             policy = Policy.checked(data, festivals)
+            before = store.current(festival_id).version
             if not dry_run:
                 version = store.set(festival_id, policy, who, reason, festivals)
         except PolicyError as exc:
@@ -115,6 +119,8 @@ def policy_set(
         click.echo(
             f"{festival_id}: the policy is valid ({len(policy.rules)} rules); nothing stored"
         )
+    elif version.version == before:
+        click.echo(f"{festival_id}: the policy is unchanged; still version {before}")
     else:
         click.echo(f"{festival_id}: policy version {version.version} set by {version.author}")
     for warning in policy_warnings(policy, festival_id):

@@ -74,14 +74,18 @@ def test_set_show_history_diff(runner: CliRunner, db_path: Path, tmp_path: Path)
     assert out.strip() == "strp: policy version 1 set by ann@strp.nl"
     code, out, _ = run(runner, db_path, "show", "strp")
     assert json.loads(out) == {"rules": [{**NETWORK["rules"][0], "delay_minutes": 0}]}
-    # what show prints, set accepts as it is
-    assert run(runner, db_path, "set", "strp", "-", "--author", "bob", input=out)[0] == 0
+    # what show prints, set accepts as it is; being unchanged, it makes no version
+    code, again, _ = run(runner, db_path, "set", "strp", "-", "--author", "bob", input=out)
+    assert code == 0 and again.strip() == "strp: the policy is unchanged; still version 1"
+    assert (
+        run(runner, db_path, "set", "strp", "-", "--author", "bob", input='{"rules": []}')[0] == 0
+    )
     code, out, _ = run(runner, db_path, "history", "strp")
     lines = out.splitlines()
     assert len(lines) == 2
     assert "ann@strp.nl" in lines[0] and "share" in lines[0] and "bob" in lines[1]
-    code, out, _ = run(runner, db_path, "history", "strp", "--diff", "0", "2")
-    assert out.splitlines()[0] == "policy of strp: version 0 -> version 2"
+    code, out, _ = run(runner, db_path, "history", "strp", "--diff", "0", "1")
+    assert out.splitlines()[0] == "policy of strp: version 0 -> version 1"
     assert "+ added    permit network analyse" in out
     code, out, _ = run(runner, db_path, "show", "strp", "--version", "0")
     assert json.loads(out) == {"rules": []}

@@ -181,6 +181,24 @@ def _time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
+#: The policy of each earlier version: one rule the generated policies never hold.
+EARLIER = {
+    "rules": [
+        {
+            "effect": "prohibit",
+            "to": "platform",
+            "action": "display",
+            "valid_from": "2000-01-01T00:00:00Z",
+        }
+    ]
+}
+
+
+def version_made(case: Case, festival_id: str) -> bool:
+    """Whether setting the generated policy after the earlier versions made a version."""
+    return case.earlier_versions[festival_id] > 0
+
+
 def oracle(case: Case) -> dict[str, Any]:
     by_id = {f.id: f for f in case.festivals}
     own = case.viewer.split(":", 1)[1] if case.viewer.startswith("festival:") else None
@@ -189,7 +207,12 @@ def oracle(case: Case) -> dict[str, Any]:
     for festival_id in order:
         festival = by_id[festival_id]
         rules = case.policies.get(festival_id, [])
-        version = (case.earlier_versions[festival_id] + 1) if festival_id in case.policies else 0
+        version = 0
+        if festival_id in case.policies:
+            # An unchanged policy makes no version: an empty one over version 0 is version 0.
+            version = case.earlier_versions[festival_id] + (
+                1 if rules or version_made(case, festival_id) else 0
+            )
         if festival_id == own:
             rule_name, level = "own", "artwork"
             minimum = festival.board_min_visitors if case.action == "display" else 1
@@ -304,7 +327,7 @@ def check_board(case: Case, source: OpinionSource, db: Database) -> None:
     ids = [f.id for f in case.festivals]
     for festival_id, rules in case.policies.items():
         for _ in range(case.earlier_versions[festival_id]):
-            policies.set(festival_id, {"rules": []}, "test", "earlier", ids)
+            policies.set(festival_id, EARLIER, "test", "earlier", ids)
         policies.set(festival_id, {"rules": rules}, "test", "generated", ids)
     board = build_board(source, policies, case.viewer, case.action, case.now)  # type: ignore[arg-type]
     data = board.model_dump(mode="json")

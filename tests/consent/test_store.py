@@ -70,6 +70,20 @@ def test_refused_policies_leave_the_current_version_unchanged(
     assert db.execute("SELECT COUNT(*) FROM consent_policy_versions").fetchone()[0] == 1
 
 
+def test_an_unchanged_policy_creates_no_version(store: PolicyStore) -> None:
+    assert store.set("strp", {"rules": []}, "ann", "nothing", KNOWN).version == 0
+    two = [
+        {"effect": "permit", "to": "network", "action": "display"},
+        {"effect": "prohibit", "to": "public", "action": "export"},
+    ]
+    first = store.set("strp", {"rules": two}, "ann", "first", KNOWN)
+    # The same rules in another order, with the defaults written out, decide the same.
+    again = [{**two[1]}, {**two[0], "level": "festival", "min_visitors": 5}]
+    assert store.set("strp", {"rules": again}, "bob", "again", KNOWN) == first
+    assert [v.version for v in store.history("strp")] == [1]
+    assert [rule.to for rule in first.policy.rules] == ["public", "network"]
+
+
 def test_unknown_festival_and_missing_author_are_refused(store: PolicyStore) -> None:
     with pytest.raises(LookupError):
         store.set("nope", SHARE, "ann", "", KNOWN)
@@ -161,7 +175,9 @@ def test_concurrent_writers_get_distinct_versions(tmp_path: object) -> None:
         try:
             store = PolicyStore(db)
             for n in range(15):
-                store.set("strp", SHARE, name, f"change {n}", KNOWN)
+                # Each write changes the policy (an unchanged one would make no version).
+                rule = {**SHARE["rules"][0], "min_visitors": 1 + n + 100 * int(name[-1])}
+                store.set("strp", {"rules": [rule]}, name, f"change {n}", KNOWN)
                 store.record_access("strp", name, "platform", "export", n, datetime.now(UTC))
         except BaseException as exc:  # reported below, with the thread's name
             errors.append(exc)
