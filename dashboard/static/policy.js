@@ -9,7 +9,8 @@
   function refresh() {
     var body = new FormData(form);
     body.set("do", "preview");
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+    // form.action would be the select named "action": the attribute is the address.
+    fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (html) {
         var page = new DOMParser().parseFromString(html, "text/html");

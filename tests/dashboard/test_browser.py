@@ -130,16 +130,19 @@ def test_an_organiser_previews_and_saves_a_policy_for_another_festival(
     page.click('button[type="submit"]')
     page.click("text=Sharing policy")
     rules = {"rules": [permit("festival:ddw", level="artwork", min_visitors=1)]}
-    page.fill('textarea[name="policy"]', json.dumps(rules, indent=2))
-    page.select_option('select[name="audience"]', "festival:ddw")
-    page.click('button[value="preview"]')
+    page.click("details.advanced summary")  # the policy as JSON
+    advanced = page.locator("details.advanced form")
+    advanced.locator('textarea[name="policy"]').fill(json.dumps(rules, indent=2))
+    advanced.locator('button[value="preview"]').click()
+    page.select_option('#policy-form select[name="audience"]', "festival:ddw")
+    page.click('#policy-form button[value="preview"]')
     preview = page.locator("#preview")
     assert preview.locator('[data-artwork="aw-1"] [data-choice="love"] .count').inner_text() == "1"
     screenshot(page, "policy-editor-preview")
     assert screen.locator('section[data-festival="strp"]').count() == 0  # not saved yet
 
-    page.fill('input[name="reason"]', "share with Dutch Design Week")
-    page.click('button[value="save"]')
+    page.fill('#policy-form input[name="reason"]', "share with Dutch Design Week")
+    page.click('#policy-form button[value="save"]')
     page.wait_for_selector(".flash")
     screen.wait_for_selector('section[data-festival="strp"]')
     assert (
@@ -147,6 +150,55 @@ def test_an_organiser_previews_and_saves_a_policy_for_another_festival(
     )
     screenshot(screen, "board-ddw-after-save")
     screen.context.close()
+
+
+def test_an_organiser_changes_a_rule_in_the_form_saves_and_restores(
+    live, dash_db, browser_page, chromium
+):
+    add_opinions(dash_db, "strp", "aw-1", ["love", "like"])
+    set_policy(dash_db, "strp", [permit("public", min_visitors=5)])
+    board = chromium.new_context().new_page()
+    board.goto(live.url + "/boards/public")
+    board.wait_for_selector("#live-status.live")
+    cells = board.locator('section[data-festival="strp"] .cell:not(.withheld)')
+    assert cells.count() == 0  # two visitors: the festival total is withheld
+
+    page = browser_page
+    page.goto(f"{live.url}/organiser/login")
+    page.fill('input[name="email"]', OWNER)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.click("text=Sharing policy")
+    row = page.locator('.rule-row[data-rule="public/display"]')
+    assert "festival totals, once 5 visitors" in row.locator(".words").inner_text()
+    assert page.locator("#preview .nothing").count() == 1
+    # Change the rule in the form: the words, the preview and the change follow at once.
+    row.locator('select[name="public/display/level"]').select_option("artwork")
+    row.locator('input[name="public/display/min_visitors"]').fill("1")
+    row.locator('input[name="public/display/min_visitors"]').dispatch_event("change")
+    page.wait_for_selector('#preview [data-artwork="aw-1"] [data-choice="love"]')
+    assert "totals per artwork" in row.locator(".words").inner_text()
+    changes = page.locator("#changes").inner_text()
+    assert "Show on the public board: totals per artwork (was: festival totals" in changes
+    screenshot(page, "policy-form-changed")
+    assert cells.count() == 0  # not saved yet
+
+    page.fill('#policy-form input[name="reason"]', "show each artwork")
+    page.click('#policy-form button[value="save"]')
+    assert "Saved as version 2." in page.locator(".flash").inner_text()
+    board.wait_for_selector('section[data-festival="strp"] [data-artwork="aw-1"] [data-choice]')
+
+    page.click("text=History")
+    version = page.locator("#v1")
+    version.locator('input[name="reason"]').fill("back to totals")
+    version.locator("button").click()
+    assert "Version 1 restored as version 3." in page.locator(".flash").inner_text()
+    assert "“back to totals”" in page.locator("#v3").inner_text()
+    board.wait_for_selector(
+        'section[data-festival="strp"] [data-artwork="aw-1"] [data-choice]', state="detached"
+    )
+    screenshot(page, "policy-history-restored")
+    board.context.close()
 
 
 def test_the_page_reconnects_after_the_server_restarts(dash_db, browser_page, screen_keys):
