@@ -18,6 +18,7 @@ from dashboard.database import get_db
 from dashboard.ngsi import entities as ngsi
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.organiser.health import alerts, station_views
 from dashboard.organiser.policy_form import (
     PolicyForm,
     change_words,
@@ -53,13 +54,16 @@ def home() -> Response | str:
 @blueprint.get("/<festival_id>/")
 @owner_required
 def overview(festival_id: str) -> str:
-    """The festival's artworks and stations, with each station's health."""
+    """The festival's artworks and stations, with each station's health in words."""
     db = get_db()
+    stations = data.stations(db, festival_id)
+    now = data.now()
     return render_template(
         "organiser/overview.html",
         festival=data.festival(db, festival_id),
         artworks=data.artworks(db, festival_id),
-        stations=data.stations(db, festival_id),
+        stations=station_views(stations, now),
+        alerts=alerts(stations, now),
     )
 
 

@@ -224,7 +224,7 @@ def row_words(to: str, action: Action, rule: Rule | None, names: Mapping[str, st
     doing = _doing(to, action, names)
     if rule is None:
         if to == "public":
-            return f"{doing}: nothing (no rule, so nothing is shared)"
+            return f"{doing}: nothing, as there is no rule"
         fallback = "the network's row" if to.startswith("festival:") else "the public's row"
         return f"{doing}: no rule of its own, {fallback} decides"
     if rule.effect == "prohibit":

@@ -35,9 +35,14 @@
         form.dataset.previewed = String(Number(form.dataset.previewed || 0) + 1);
       });
   }
-  form.addEventListener("change", function (event) {
+  function changed(event) {
     if (event.target.name === "reason") { return; }
     clearTimeout(timer);
     timer = setTimeout(refresh, 150);
+  }
+  // The audience and action of the preview sit beside the form, joined to it by form=.
+  form.addEventListener("change", changed);
+  document.querySelectorAll('[form="policy-form"]').forEach(function (field) {
+    field.addEventListener("change", changed);
   });
 })();

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from hub import store
 from protocol.messages import Opinion, StationStatus
@@ -50,16 +51,26 @@ def add_opinions(
         db.close()
 
 
-def set_station_state(db_path: Path, festival: str, station: str, state: str) -> None:
-    """Store a status message of the station, as the hub does when one arrives."""
-    now = datetime.now(UTC)
+def set_station_state(
+    db_path: Path,
+    festival: str,
+    station: str,
+    state: str,
+    *,
+    outbox: int = 0,
+    readers: list[dict[str, Any]] | None = None,
+    seconds_ago: float = 0,
+) -> None:
+    """Store a status message of the station, as the hub does when one arrives (that many
+    seconds ago)."""
+    now = datetime.now(UTC) - timedelta(seconds=seconds_ago)
     status = StationStatus(
         v=1,
         station=station,
         state=state,
         at=format_timestamp(now),
-        outbox=0,
-        readers=[],
+        outbox=outbox,
+        readers=readers or [],
         version="test",
     )
     db = connect(db_path)

@@ -88,7 +88,7 @@ def test_preview_from_the_form_changes_with_the_rule_and_says_when_it_is_nothing
     assert code == 200 and "will see nothing" not in html
     assert 'data-artwork="aw-1" data-visitors="3"' in html
     assert "Show on the public board: totals per artwork, once 2 visitors" in html
-    assert "What saving changes" in html and "(was: nothing (no rule" in html
+    assert "What saving changes" in html and "(was: nothing, as there is no rule)" in html
     assert stored(dash_db) == []  # a preview saves nothing
 
 
