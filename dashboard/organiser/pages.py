@@ -7,7 +7,7 @@ import json
 from typing import Any, cast
 
 from flask import flash, redirect, render_template, request, url_for
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
 from consent.boards import Board, policy_warnings
@@ -364,13 +364,41 @@ def access_log(festival_id: str) -> str:
 @blueprint.get("/<festival_id>/receipts")
 @owner_required
 def receipts(festival_id: str) -> str:
-    """Consent receipts: what each policy version granted, to whom, from when."""
+    """Consent receipts in words: what each policy version granted, to whom, from when;
+    each with its JSON record to download."""
     db = get_db()
     info = data.festival(db, festival_id)
     store = data.policy_store(db)
     current = store.current(festival_id).version
-    found = [receipt(info, version, current=current) for version in store.history(festival_id)]
-    return render_template("organiser/receipts.html", festival=info, receipts=list(reversed(found)))
+    names = data.festival_names(db)
+    found = [
+        {
+            "receipt": receipt(info, version, current=current),
+            "words": policy_words(version.policy, names),
+        }
+        for version in reversed(store.history(festival_id))
+    ]
+    return render_template("organiser/receipts.html", festival=info, receipts=found)
+
+
+@blueprint.get("/<festival_id>/receipts/<int:number>.json")
+@owner_required
+def receipt_download(festival_id: str, number: int) -> Response:
+    """One version's consent receipt as a JSON file."""
+    db = get_db()
+    info = data.festival(db, festival_id)
+    store = data.policy_store(db)
+    try:
+        version = store.version(festival_id, number)
+    except LookupError:
+        raise NotFound(f"{info.name} has no policy version {number}") from None
+    body = receipt(info, version, current=store.current(festival_id).version)
+    response = Response(
+        json.dumps(body, indent=2, ensure_ascii=False), mimetype="application/json"
+    )
+    name = f"tapshare-{festival_id}-receipt-{number}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @blueprint.route("/<festival_id>/analyse", methods=["GET", "POST"])

@@ -285,3 +285,21 @@ def test_saving_from_the_form_changes_the_public_board(client, dash_db, screen_k
     board = client.get(keyed("/api/v1/boards/public", screen_keys)).get_json()
     assert [s["festival"] for s in board["sections"]] == ["strp"]
     assert csrf_of(client.get(URL).get_data(as_text=True))
+
+
+def test_receipts_read_in_words_and_download_as_json(client, dash_db):
+    set_policy(dash_db, "strp", [permit("network", level="artwork", min_visitors=3)])
+    set_policy(dash_db, "strp", [])
+    login(client)
+    html = client.get("/organiser/strp/receipts").get_data(as_text=True)
+    assert "<h2>Version 2: in force</h2>" in html
+    assert "<h2>Version 1: replaced by a later version</h2>" in html
+    assert "Show on other festivals&#39; boards: totals per artwork, once 3 visitors" in html
+    assert "&#34;schema_version&#34;" not in html and '"schema_version"' not in html
+    response = client.get("/organiser/strp/receipts/1.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_json()
+    assert body["notice"]["version"] == 1 and body["state"] == "superseded"
+    assert client.get("/organiser/strp/receipts/9.json").status_code == 404
+    assert client.get("/organiser/ddw/receipts/1.json").status_code == 403
