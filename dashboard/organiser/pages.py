@@ -393,9 +393,7 @@ def receipt_download(festival_id: str, number: int) -> Response:
     except LookupError:
         raise NotFound(f"{info.name} has no policy version {number}") from None
     body = receipt(info, version, current=store.current(festival_id).version)
-    response = Response(
-        json.dumps(body, indent=2, ensure_ascii=False), mimetype="application/json"
-    )
+    response = Response(json.dumps(body, indent=2, ensure_ascii=False), mimetype="application/json")
     name = f"tapshare-{festival_id}-receipt-{number}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
