@@ -182,18 +182,23 @@ def station_disable(settings: Settings, festival_id: str, station_id: str) -> No
 
 
 @station_group.command("list")
-@click.argument("festival_id", metavar="FESTIVAL")
+@click.argument("festival_id", metavar="[FESTIVAL]", required=False)
 @click.pass_obj
-def station_list(settings: Settings, festival_id: str) -> None:
-    """List a festival's stations with their health."""
+def station_list(settings: Settings, festival_id: str | None) -> None:
+    """List a festival's stations (every festival's, without FESTIVAL) with their health."""
     with open_database(settings) as db:
-        _registered(db, festival_id)
-        health = queries.stations(db, festival_id)
+        if festival_id is not None:
+            _registered(db, festival_id)
+            chosen = [festival_id]
+        else:
+            chosen = [f.id for f in store.list_festivals(db)]
+        health = [s for festival in chosen for s in queries.stations(db, festival)]
     rows = []
     for s in health:
         readers_ok = sum(1 for r in s.readers if r.get("ok"))
         rows.append(
             (
+                *([s.festival] if festival_id is None else []),
                 s.station,
                 "yes" if s.enabled else "no",
                 s.state,
@@ -203,7 +208,9 @@ def station_list(settings: Settings, festival_id: str) -> None:
                 s.version or "-",
             )
         )
-    print_table(("STATION", "ENABLED", "STATE", "LAST-SEEN", "OUTBOX", "READERS", "VERSION"), rows)
+    every = ("FESTIVAL",) if festival_id is None else ()
+    columns = ("STATION", "ENABLED", "STATE", "LAST-SEEN", "OUTBOX", "READERS", "VERSION")
+    print_table((*every, *columns), rows)
 
 
 COMMANDS = [festival_group, artwork_group, station_group]

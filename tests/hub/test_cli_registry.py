@@ -59,6 +59,19 @@ def test_station_add_prints_only_the_station_toml(runner, db_path):
     assert listing[2].split()[:2] == ["st-02", "no"]
 
 
+def test_station_list_without_a_festival_lists_every_festivals_stations(runner, db_path):
+    for festival in ("strp", "ddw"):
+        run(runner, db_path, "festival", "add", festival, "--name", festival.upper())
+    run(runner, db_path, "station", "add", "strp", "st-01")
+    run(runner, db_path, "station", "add", "ddw", "gate")
+    listing = run(runner, db_path, "station", "list").output.splitlines()
+    assert listing[0].split()[:3] == ["FESTIVAL", "STATION", "ENABLED"]
+    assert sorted(line.split()[:3] for line in listing[1:]) == [
+        ["ddw", "gate", "yes"],
+        ["strp", "st-01", "yes"],
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
