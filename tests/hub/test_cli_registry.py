@@ -43,6 +43,24 @@ def test_station_add_prints_only_the_station_toml(runner, db_path):
     )
     assert result.exit_code == 0
     parsed = tomllib.loads(result.stdout)
+    # A commented example of the readers, with the festival's choices, ends the file.
+    assert "readers" not in parsed
+    assert (
+        '# [[readers]]\n# device = "tty:AMA0:pn532"\n# artwork = "ARTWORK"\n# choice = "love"'
+        in (result.stdout)
+    )
+    assert "# The festival's choices: love, like, meh, dislike." in result.stdout
+    # Uncommented, the example is valid: one reader per choice (two of them).
+    tables = [
+        line.removeprefix("# ")
+        for line in result.stdout.splitlines()
+        if line.startswith("# [[") or (line.startswith("# ") and " = " in line)
+    ]
+    readers = tomllib.loads("\n".join(tables))["readers"]
+    assert [(r["artwork"], r["choice"]) for r in readers] == [
+        ("ARTWORK", "love"),
+        ("ARTWORK", "like"),
+    ]
     assert parsed["broker"].startswith("mqtt://strp.st-01:")
     assert parsed["broker"].endswith("@hub.example.org:1884")
     assert parsed["visitor_key"] == store.get_festival(connect(db_path), "strp").visitor_key
