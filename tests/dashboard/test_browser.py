@@ -134,8 +134,8 @@ def test_an_organiser_previews_and_saves_a_policy_for_another_festival(
     advanced = page.locator("details.advanced form")
     advanced.locator('textarea[name="policy"]').fill(json.dumps(rules, indent=2))
     advanced.locator('button[value="preview"]').click()
-    page.select_option('#policy-form select[name="audience"]', "festival:ddw")
-    page.click('#policy-form button[value="preview"]')
+    page.select_option('select[name="audience"][form="policy-form"]', "festival:ddw")
+    page.click('button[value="preview"][form="policy-form"]')
     preview = page.locator("#preview")
     assert preview.locator('[data-artwork="aw-1"] [data-choice="love"] .count').inner_text() == "1"
     screenshot(page, "policy-editor-preview")
