@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from consent.store import PolicyStore  # noqa: E402
-from hub import registry, store  # noqa: E402
+from hub import registry, write_path  # noqa: E402
 from protocol.messages import Opinion  # noqa: E402
 from tapshare.database import connect, migrate  # noqa: E402
 
@@ -102,7 +102,7 @@ def populate(path: Path, taps: int, festivals: int, artworks: int) -> None:
     rng = Random(7)
     start = datetime.now(UTC) - timedelta(days=2)
     visitors = max(1, taps // (festivals * 20))
-    batch: list[store.StoreOpinion] = []
+    batch: list[write_path.StoreOpinion] = []
     received = datetime.now(UTC)
     for number in range(taps):
         festival = ids[number % festivals]
@@ -117,13 +117,13 @@ def populate(path: Path, taps: int, festivals: int, artworks: int) -> None:
             seq=number,
             station_secret=SECRET,
         )
-        batch.append(store.StoreOpinion(opinion, received))
+        batch.append(write_path.StoreOpinion(opinion, received))
         if len(batch) == 20_000:
-            store.write_batch(db, batch, {})
+            write_path.write_batch(db, batch, {})
             batch.clear()
             print(f"populate: {number + 1} taps", file=sys.stderr, flush=True)
     if batch:
-        store.write_batch(db, batch, {})
+        write_path.write_batch(db, batch, {})
     db.close()
 
 
@@ -350,7 +350,7 @@ def add_tap(db_path: Path, festival: str, number: int) -> None:
         station_secret=SECRET,
     )
     db = connect(db_path)
-    store.write_batch(db, [store.StoreOpinion(opinion, datetime.now(UTC))], {})
+    write_path.write_batch(db, [write_path.StoreOpinion(opinion, datetime.now(UTC))], {})
     db.close()
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from consent.boards import build_board
 from consent.store import PolicyStore
-from hub import registry, store
+from hub import registry, write_path
 from hub.opinions import HubOpinions
 from protocol import Opinion
 from tapshare.database import connect, migrate
@@ -72,11 +72,11 @@ def populate(path: Path, taps: int, festivals: int, artworks: int) -> list[str]:
             seq=number,
             station_secret=bytes(32),
         )
-        batch.append(store.StoreOpinion(opinion, datetime.now(UTC)))
+        batch.append(write_path.StoreOpinion(opinion, datetime.now(UTC)))
         if len(batch) == 20_000:
-            store.write_batch(db, batch, {})
+            write_path.write_batch(db, batch, {})
             batch.clear()
-    store.write_batch(db, batch, {})
+    write_path.write_batch(db, batch, {})
     db.close()
     return ids
 

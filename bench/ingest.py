@@ -48,8 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hub import registry
 from hub.ingest import Hub
 from hub.models import StationCredentials
-from hub.store import BatchOutcome
 from hub.validate import Received
+from hub.write_path import BatchOutcome
 from protocol import Opinion, parse_key, parse_timestamp, topic_for
 from protocol.broker import parse_broker_url
 from tapshare.database import connect, migrate

@@ -11,7 +11,7 @@ id is remembered, the broker is told it is stored) but never stored or counted.
 
 :class:`Markers` holds every marker in memory, so that checking a tap costs one dictionary
 look-up (and one HMAC only in a festival that has markers). The writer keeps one for its
-whole life: it is the only writer of erasures, and :func:`hub.store.write_batch` adds to it
+whole life: it is the only writer of erasures, and :func:`hub.write_path.write_batch` adds to it
 what a batch erases and undoes that when the batch fails.
 """
 

@@ -30,7 +30,7 @@ from typing import Any, Final
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from hub import store, writer
+from hub import write_path, writer
 from hub.migrations import MIGRATIONS
 from hub.validate import Received
 from hub.writer import (
@@ -102,7 +102,7 @@ class Hub:
         ca_file: Path | None = None,
         max_batch: int = MAX_BATCH,
         synchronous: str = "FULL",
-        on_commit: Callable[[store.BatchOutcome, Sequence[Received]], None] | None = None,
+        on_commit: Callable[[write_path.BatchOutcome, Sequence[Received]], None] | None = None,
         retention_interval: float = RETENTION_INTERVAL_SECONDS,
         opener: Opener = open_database,
     ) -> None:
@@ -359,7 +359,7 @@ class Hub:
             log.error("%s; stopping", self._writer_error)
             self.stop()
 
-    def _committed(self, n: int, outcome: store.BatchOutcome) -> None:
+    def _committed(self, n: int, outcome: write_path.BatchOutcome) -> None:
         batch = [self._outstanding.popleft() for _ in range(n)]
         with self._room:
             self._room.notify_all()
@@ -382,7 +382,7 @@ class Hub:
                 if delivery.connection == self._connection and delivery.qos > 0:
                     client.ack(delivery.mid, delivery.qos)
 
-    def _count(self, outcome: store.BatchOutcome, size: int) -> None:
+    def _count(self, outcome: write_path.BatchOutcome, size: int) -> None:
         self._totals["received"] += size
         self._totals["stored"] += outcome.stored
         self._totals["duplicates"] += outcome.duplicates

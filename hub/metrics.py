@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from typing import Final
 
-from hub.store import BatchOutcome
+from hub.write_path import BatchOutcome
 
 RECEIVED: Final = "tapshare_hub_messages_received_total"
 STORED: Final = "tapshare_hub_opinions_stored_total"

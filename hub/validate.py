@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
-from hub import store
+from hub import store, write_path
 from hub.models import Festival
 from protocol import (
     EraseRequest,
@@ -164,7 +164,7 @@ def _instant(text: str) -> datetime:
         return parse_timestamp(text)
 
 
-def classify(registry: RegistryView, received: Received, now: datetime) -> store.StoreItem:
+def classify(registry: RegistryView, received: Received, now: datetime) -> write_path.StoreItem:
     """What to store for one message: an opinion, an erasure, a status or a dead letter."""
     try:
         if received.qos == 0:
@@ -188,7 +188,7 @@ def classify(registry: RegistryView, received: Received, now: datetime) -> store
             instant = _instant(opinion.tapped_at)
             if instant - now > MAX_CLOCK_AHEAD:
                 check_clock(opinion, now)  # raises, with the reason and detail
-            return store.StoreOpinion(opinion, received.received_at, store.micros(instant))
+            return write_path.StoreOpinion(opinion, received.received_at, store.micros(instant))
         if topic.kind is TopicKind.ERASE:
             body = decode_object(received.payload)
             erase = validate(EraseRequest, body)
@@ -196,15 +196,17 @@ def classify(registry: RegistryView, received: Received, now: datetime) -> store
             # fields), so the object's canonical bytes are the model's.
             _signed(registry, topic, erase, canonical_bytes(body))
             check_clock(erase, now)
-            return store.StoreErase(erase, received.received_at)
+            return write_path.StoreErase(erase, received.received_at)
         status = parse_status(received.payload)
         if status.station != topic.station:
             raise Rejected(
                 "topic_mismatch", f"status of {status.station!r} on {topic.station!r}'s topic"
             )
         _check_sender(registry, topic.festival, topic.station)
-        return store.StoreStatus(topic.festival, status, received.received_at, received.retained)
+        return write_path.StoreStatus(
+            topic.festival, status, received.received_at, received.retained
+        )
     except Rejected as rejected:
-        return store.StoreRejection(
+        return write_path.StoreRejection(
             received.topic, rejected.reason, rejected.detail, received.payload, received.received_at
         )

@@ -32,7 +32,7 @@ from typing import Final, NamedTuple
 
 from sqlite_utils import Database
 
-from hub import metrics, store
+from hub import metrics, store, write_path
 from hub.erasure import Markers
 from hub.lifecycle import apply_retention
 from hub.validate import Received, RegistryView, classify
@@ -79,7 +79,7 @@ class Committed:
     """The oldest ``count`` outstanding messages are committed."""
 
     count: int
-    outcome: store.BatchOutcome
+    outcome: write_path.BatchOutcome
     #: The writer's CPU time used so far (user and system, from ``getrusage``).
     cpu_seconds: float
 
@@ -182,7 +182,7 @@ class _Writer:
 
     def run(self) -> None:
         db = self.settings.opener(self.settings.db_path, self.settings.synchronous)
-        self.markers = store.load_markers(db)
+        self.markers = write_path.load_markers(db)
         self.conn.send(Ready(_cpu_seconds()))
         try:
             self._retention(db)
@@ -241,7 +241,7 @@ class _Writer:
             except Exception as exc:  # a bug must not stop the service: keep the message
                 log.exception("could not process a message on %r", message.topic)
                 detail = f"could not be processed: {exc!r}"
-                item = store.StoreRejection(
+                item = write_path.StoreRejection(
                     message.topic, "bad_value", detail, message.payload, message.received_at
                 )
             items.append(item)
@@ -263,13 +263,13 @@ class _Writer:
         self.conn.send(Committed(len(batch), outcome, _cpu_seconds()))
 
     def _commit(
-        self, db: Database, items: list[store.StoreItem], counters: metrics.Counters
-    ) -> store.BatchOutcome:
+        self, db: Database, items: list[write_path.StoreItem], counters: metrics.Counters
+    ) -> write_path.BatchOutcome:
         delay = _RETRY_MIN
         failures = 0
         while True:
             try:
-                outcome = store.write_batch(db, items, counters, metrics.outcome, self.markers)
+                outcome = write_path.write_batch(db, items, counters, metrics.outcome, self.markers)
             except sqlite3.Error as exc:
                 # Disk full, database locked for too long, ...: nothing was written and
                 # nothing acknowledged, so trying again later loses nothing. The broker

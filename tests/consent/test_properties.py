@@ -349,7 +349,7 @@ def test_every_board_equals_the_oracle(case: Case) -> None:
 
 def hub_source(case: Case) -> tuple[OpinionSource, Database]:
     """The hub's real registry, store and HubOpinions, in a fresh in-memory database."""
-    from hub import registry, store
+    from hub import registry, write_path
     from hub.opinions import HubOpinions
 
     db = Database(memory=True)
@@ -376,11 +376,11 @@ def hub_source(case: Case) -> tuple[OpinionSource, Database]:
             seq=tap.seq,
             station_secret=parse_key(credentials.station_secret),
         )
-        items.append(store.StoreOpinion(opinion, NOW))
+        items.append(write_path.StoreOpinion(opinion, NOW))
     # Taps arrive in several batches, as ingest writes them, so the incremental counts
     # see late and out-of-order taps too.
     for start in range(0, len(items), 4):
-        store.write_batch(db, items[start : start + 4], {})
+        write_path.write_batch(db, items[start : start + 4], {})
     return HubOpinions(db), db
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hub import store
+from hub import write_path
 from protocol.messages import Opinion, StationStatus
 from protocol.timestamps import format_timestamp
 from tapshare.database import connect
@@ -28,7 +28,7 @@ def add_opinions(
     """One opinion per choice, each from a different visitor, stored in one batch."""
     tapped_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
     items = [
-        store.StoreOpinion(
+        write_path.StoreOpinion(
             Opinion.build(
                 id=str(uuid.uuid4()),
                 festival=festival,
@@ -46,7 +46,7 @@ def add_opinions(
     ]
     db = connect(db_path)
     try:
-        store.write_batch(db, items, {})
+        write_path.write_batch(db, items, {})
     finally:
         db.close()
 
@@ -75,6 +75,6 @@ def set_station_state(
     )
     db = connect(db_path)
     try:
-        store.write_batch(db, [store.StoreStatus(festival, status, now, False)], {})
+        write_path.write_batch(db, [write_path.StoreStatus(festival, status, now, False)], {})
     finally:
         db.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from hub import store
+from hub import write_path
 from tapshare.cli import cli
 
 NOW = datetime(2026, 5, 1, 21, 0, tzinfo=UTC)
@@ -13,13 +13,15 @@ NOW = datetime(2026, 5, 1, 21, 0, tzinfo=UTC)
 
 def test_dead_letters_are_json_lines_newest_first(runner, db, db_path):
     items = [
-        store.StoreRejection(
+        write_path.StoreRejection(
             f"tapshare/v1/x/y/{n}", "unknown_topic", "d", b"p%d" % n, NOW + timedelta(seconds=n)
         )
         for n in range(3)
     ]
-    items.append(store.StoreRejection("t", "not_utf8", "d", b"\xff", NOW + timedelta(seconds=9)))
-    store.write_batch(db, items, {})
+    items.append(
+        write_path.StoreRejection("t", "not_utf8", "d", b"\xff", NOW + timedelta(seconds=9))
+    )
+    write_path.write_batch(db, items, {})
     result = runner.invoke(cli, ["--db", str(db_path), "dead-letters", "--limit", "3"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from hub import counts, delayed, lifecycle, registry, store
+from hub import counts, delayed, lifecycle, registry, write_path
 from hub.models import StationCredentials
 from tapshare.database import connect, migrate
 from tests.hub.messages import BASE, erase, opinion
@@ -52,19 +52,19 @@ class Hub:
             self.stations[festival] = registry.add_station(self.writer, festival, "st-01")
             registry.set_festival(self.writer, festival, retain_days=1)
 
-    def write(self, *messages: object) -> store.BatchOutcome:
+    def write(self, *messages: object) -> write_path.BatchOutcome:
         items = [
-            store.StoreErase(m, BASE)  # type: ignore[arg-type]
+            write_path.StoreErase(m, BASE)  # type: ignore[arg-type]
             if type(m).__name__ == "EraseRequest"
-            else store.StoreOpinion(m, BASE)  # type: ignore[arg-type]
+            else write_path.StoreOpinion(m, BASE)  # type: ignore[arg-type]
             for m in messages
         ]
-        return store.write_batch(self.writer, items, {})
+        return write_path.write_batch(self.writer, items, {})
 
-    def tap(self, festival: str, **fields: object) -> store.BatchOutcome:
+    def tap(self, festival: str, **fields: object) -> write_path.BatchOutcome:
         return self.write(opinion(self.stations[festival], **fields))  # type: ignore[arg-type]
 
-    def erase(self, festival: str, who: int) -> store.BatchOutcome:
+    def erase(self, festival: str, who: int) -> write_path.BatchOutcome:
         return self.write(erase(self.stations[festival], who=who))
 
     def expire(self, cutoff_minute: float) -> None:

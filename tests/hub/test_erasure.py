@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from hub import store
+from hub import write_path
 from hub.opinions import HubOpinions
 from tests.hub.messages import BASE, erase, opinion, visitor
 
@@ -17,12 +17,12 @@ NOW = BASE + timedelta(hours=1)
 
 def write(db, *messages, markers=None):
     items = [
-        store.StoreErase(m, NOW)
+        write_path.StoreErase(m, NOW)
         if type(m).__name__ == "EraseRequest"
-        else store.StoreOpinion(m, NOW)
+        else write_path.StoreOpinion(m, NOW)
         for m in messages
     ]
-    return store.write_batch(db, items, {}, markers=markers)
+    return write_path.write_batch(db, items, {}, markers=markers)
 
 
 def stored_ids(db) -> set[str]:
@@ -78,14 +78,14 @@ def test_late_taps_in_the_same_batch_as_the_erasure_and_after_a_restart(db, regi
     write(db, erase(st, who=1, minute=10), erase(st, who=1, minute=3))
     late = opinion(st, who=1, minute=8, artwork="aw-2")
     assert write(db, late).hidden == 1  # loaded afresh from the database: still covered
-    markers = store.load_markers(db)
+    markers = write_path.load_markers(db)
     assert write(db, opinion(st, who=1, minute=11), markers=markers).stored == 1
     assert write(db, opinion(st, who=1, minute=10, artwork="aw-2"), markers=markers).hidden == 1
 
 
 def test_markers_kept_by_the_writer_roll_back_with_a_failed_batch(db, registered):
     st = registered.st1
-    markers = store.load_markers(db)
+    markers = write_path.load_markers(db)
     db.conn.execute(
         "CREATE TRIGGER fail BEFORE INSERT ON erasures BEGIN SELECT RAISE(ABORT, 'x'); END"
     )
@@ -109,11 +109,11 @@ def test_dead_letters_carrying_the_pseudonym_go_with_the_erasure(db, registered)
     topic = "tapshare/v1/strp/st-01/opinion"
     mine = opinion(st, who=3).payload()
     rejections = [
-        store.StoreRejection(topic, "bad_signature", "x", mine, NOW),
-        store.StoreRejection(topic, "bad_value", "x", mine.upper(), NOW),
-        store.StoreRejection(topic, "bad_value", "x", opinion(st, who=4).payload(), NOW),
+        write_path.StoreRejection(topic, "bad_signature", "x", mine, NOW),
+        write_path.StoreRejection(topic, "bad_value", "x", mine.upper(), NOW),
+        write_path.StoreRejection(topic, "bad_value", "x", opinion(st, who=4).payload(), NOW),
         # The same pseudonym text under another festival is another visitor.
-        store.StoreRejection(
+        write_path.StoreRejection(
             "tapshare/v1/dfest/d-01/opinion",
             "bad_value",
             "x",
@@ -121,7 +121,7 @@ def test_dead_letters_carrying_the_pseudonym_go_with_the_erasure(db, registered)
             NOW,
         ),
     ]
-    store.write_batch(db, rejections, {})
+    write_path.write_batch(db, rejections, {})
     write(db, erase(st, who=3, minute=5))
     left = [bytes(row[0]) for row in db.conn.execute("SELECT payload FROM dead_letters")]
     assert len(left) == 2
@@ -136,8 +136,8 @@ def test_a_dead_letter_arriving_after_the_erasure_keeps_no_pseudonym(db, registe
         opinion(st, who=3, minute=9).payload().upper(),  # made after: still not kept
         opinion(st, who=4).payload(),
     ]
-    store.write_batch(
-        db, [store.StoreRejection(topic, "bad_value", "why", p, NOW) for p in later], {}
+    write_path.write_batch(
+        db, [write_path.StoreRejection(topic, "bad_value", "why", p, NOW) for p in later], {}
     )
     rows = db.conn.execute("SELECT payload, size, detail FROM dead_letters ORDER BY id").fetchall()
     assert [(bytes(r[0]), r[1]) for r in rows] == [(b"", len(later[0])), (later[1], len(later[1]))]

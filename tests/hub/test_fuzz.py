@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from hub import metrics, store
+from hub import metrics, store, write_path
 from hub.validate import Received, RegistryView, classify
 from protocol import parse_key
 from protocol.errors import REASONS
@@ -63,10 +63,10 @@ class Harness:
     def dead_letters(self) -> int:
         return int(self.db.conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0])
 
-    def handle(self, topic: str, payload: bytes) -> store.StoreItem:
+    def handle(self, topic: str, payload: bytes) -> write_path.StoreItem:
         """What the hub's writer does with one message: classify, then write and count."""
         item = classify(RegistryView(self.db), Received(topic, payload, NOW), NOW)
-        store.write_batch(self.db, [item], metrics.new_counters(), metrics.outcome)
+        write_path.write_batch(self.db, [item], metrics.new_counters(), metrics.outcome)
         return item
 
     def carrying(self, visitor: str) -> int:
@@ -75,14 +75,14 @@ class Harness:
         rows = self.db.conn.execute("SELECT payload FROM dead_letters")
         return sum(visitor.encode() in bytes(row[0]).lower() for row in rows)
 
-    def check(self, topic: str, payload: bytes) -> store.StoreItem:
+    def check(self, topic: str, payload: bytes) -> write_path.StoreItem:
         facts, letters = self.facts(), self.dead_letters()
         item = self.handle(topic, payload)
-        if isinstance(item, store.StoreRejection):
+        if isinstance(item, write_path.StoreRejection):
             assert item.reason in REASONS, item.reason
             assert self.facts() == facts, (item.reason, item.detail)
             assert self.dead_letters() == letters + 1
-        elif isinstance(item, store.StoreErase):
+        elif isinstance(item, write_path.StoreErase):
             e = item.erase
             if e.id not in self.seen:
                 # The erasure takes the dead letters carrying its pseudonym with it.
@@ -91,7 +91,7 @@ class Harness:
             self.erased[e.visitor] = max(self.erased.get(e.visitor, 0), store.micros(e.instant))
         else:
             assert self.dead_letters() == letters
-            if isinstance(item, store.StoreOpinion):
+            if isinstance(item, write_path.StoreOpinion):
                 grew = self.facts()[0] - facts[0]
                 o = item.opinion
                 covered = item.tapped_us <= self.erased.get(o.visitor, -1)
@@ -209,7 +209,7 @@ def test_arbitrary_bytes_on_every_topic(tmp_path):
     @given(topic=TOPICS, payload=st.binary(max_size=3000))
     def run(topic: str, payload: bytes) -> None:
         item = h.check(topic, payload)
-        assert isinstance(item, store.StoreRejection)
+        assert isinstance(item, write_path.StoreRejection)
 
     run()
 
@@ -258,7 +258,7 @@ def test_valid_messages_mixed_with_hostile_ones_are_each_stored_once(tmp_path):
             "nested": json.dumps({"opinion": json.loads(text)}).encode(),
         }[wrapper]
         item = h.check("tapshare/v1/strp/st-01/opinion", payload)
-        assert isinstance(item, store.StoreOpinion) == (wrapper == "plain"), item
+        assert isinstance(item, write_path.StoreOpinion) == (wrapper == "plain"), item
 
     run()
     (taps, ids) = h.db.conn.execute("SELECT count(*), count(DISTINCT id) FROM taps").fetchone()

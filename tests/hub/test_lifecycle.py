@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from consent.boards import build_board
 from consent.store import PolicyStore
-from hub import store
+from hub import store, write_path
 from hub.lifecycle import apply_retention, backup
 from hub.opinions import HubOpinions
 from hub.registry import set_festival
@@ -24,14 +24,14 @@ from tests.hub.messages import BASE, erase, opinion
 NOW = BASE + timedelta(days=10)
 
 
-def write(db: Database, messages) -> store.BatchOutcome:
+def write(db: Database, messages) -> write_path.BatchOutcome:
     items = []
     for message in messages:
         if hasattr(message, "artwork"):
-            items.append(store.StoreOpinion(message, NOW))
+            items.append(write_path.StoreOpinion(message, NOW))
         else:
-            items.append(store.StoreErase(message, NOW))
-    return store.write_batch(db, items, {})
+            items.append(write_path.StoreErase(message, NOW))
+    return write_path.write_batch(db, items, {})
 
 
 def random_taps(registered: Registered, seed: int, count: int = 400) -> list:
@@ -118,18 +118,18 @@ def test_retention_covers_dead_letters_and_accepted_ids(db, registered):
     only once their taps are surely gone); erase ids, other festivals, stray topics stay."""
     long_ago, lately = NOW - timedelta(days=3), NOW - timedelta(hours=1)
 
-    def letter(topic: str, at) -> store.StoreRejection:
-        return store.StoreRejection(topic, "bad_value", "x", b"{}", at)
+    def letter(topic: str, at) -> write_path.StoreRejection:
+        return write_path.StoreRejection(topic, "bad_value", "x", b"{}", at)
 
     def at(received, *messages) -> None:
         items = [
-            store.StoreErase(m, received) if type(m).__name__ == "EraseRequest"
-            else store.StoreOpinion(m, received)
+            write_path.StoreErase(m, received) if type(m).__name__ == "EraseRequest"
+            else write_path.StoreOpinion(m, received)
             for m in messages
         ]  # fmt: skip
-        store.write_batch(db, items, {})
+        write_path.write_batch(db, items, {})
 
-    store.write_batch(db, [
+    write_path.write_batch(db, [
         letter("tapshare/v1/strp/st-01/opinion", long_ago),
         letter("tapshare/v1/strp/st-01/opinion", lately),
         letter("tapshare/v1/strp-2/st-01/opinion", long_ago),  # not strp's topic

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub import store
+from hub import write_path
 from hub.opinions import HubOpinions
 from tests.hub.messages import BASE, erase, opinion, visitor
 
@@ -21,12 +21,12 @@ NOW = datetime(2026, 5, 1, 21, 0, tzinfo=UTC)
 
 def write(db, *messages):
     items = [
-        store.StoreErase(m, NOW)
+        write_path.StoreErase(m, NOW)
         if type(m).__name__ == "EraseRequest"
-        else store.StoreOpinion(m, NOW)
+        else write_path.StoreOpinion(m, NOW)
         for m in messages
     ]
-    return store.write_batch(db, items, {})
+    return write_path.write_batch(db, items, {})
 
 
 def cells(db, festival="strp", as_of=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub import queries, store
+from hub import queries, store, write_path
 from protocol import StationStatus, format_timestamp
 
 NOW = datetime(2026, 5, 1, 21, 0, tzinfo=UTC)
@@ -31,7 +31,7 @@ def health(db, now):
 
 def test_station_health_states(db, registered):
     assert {h.state for h in queries.stations(db, "strp")} == {"unknown"}
-    store.write_batch(db, [store.StoreStatus("strp", status("st-01"), NOW, False)], {})
+    write_path.write_batch(db, [write_path.StoreStatus("strp", status("st-01"), NOW, False)], {})
     found = health(db, NOW + timedelta(seconds=30))
     st1 = found["st-01"]
     assert (st1.state, st1.outbox, st1.outbox_full, st1.version) == ("online", 3, False, "0.1.0")
@@ -41,9 +41,13 @@ def test_station_health_states(db, registered):
     # Silent for longer than twice the 30 s status interval: offline.
     assert health(db, NOW + timedelta(seconds=61))["st-01"].state == "offline"
     # The last will says offline at once.
-    store.write_batch(
+    write_path.write_batch(
         db,
-        [store.StoreStatus("strp", status("st-01", "offline"), NOW + timedelta(seconds=5), False)],
+        [
+            write_path.StoreStatus(
+                "strp", status("st-01", "offline"), NOW + timedelta(seconds=5), False
+            )
+        ],
         {},
     )
     assert health(db, NOW + timedelta(seconds=6))["st-01"].state == "offline"
@@ -51,25 +55,27 @@ def test_station_health_states(db, registered):
 
 def test_a_replayed_retained_status_does_not_override_a_newer_one(db, registered):
     later = NOW + timedelta(minutes=1)
-    store.write_batch(
-        db, [store.StoreStatus("strp", status("st-01", outbox=9, at=later), later, False)], {}
+    write_path.write_batch(
+        db, [write_path.StoreStatus("strp", status("st-01", outbox=9, at=later), later, False)], {}
     )
     old = status("st-01", "offline", at=NOW, outbox=1)
-    store.write_batch(db, [store.StoreStatus("strp", old, later + timedelta(seconds=1), True)], {})
+    write_path.write_batch(
+        db, [write_path.StoreStatus("strp", old, later + timedelta(seconds=1), True)], {}
+    )
     st1 = health(db, later + timedelta(seconds=2))["st-01"]
     assert (st1.state, st1.outbox) == ("online", 9)
 
 
 def test_counters_and_dead_letters(db, registered):
-    rejection = store.StoreRejection(
+    rejection = write_path.StoreRejection(
         "tapshare/x", "unknown_topic", "unknown topic", b"\xff" * 3000, NOW
     )
     counters = {
         ("tapshare_hub_rejected_total", '{"reason":"unknown_topic"}'): 1.0,
         ("tapshare_hub_received_total", "{}"): 1.0,
     }
-    store.write_batch(db, [rejection], counters)
-    store.write_batch(db, [], counters)
+    write_path.write_batch(db, [rejection], counters)
+    write_path.write_batch(db, [], counters)
     assert queries.counters(db) == [
         ("tapshare_hub_received_total", {}, 2.0),
         ("tapshare_hub_rejected_total", {"reason": "unknown_topic"}, 2.0),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub import store, writer
+from hub import write_path, writer
 from hub.validate import Verifier, _instant
 from protocol import Opinion, format_timestamp, parse_timestamp
 from protocol.signing import verify_canonical
@@ -58,10 +58,11 @@ _OPINION = Opinion.build(
 @given(st.lists(st.integers(min_value=0, max_value=5_000_000), min_size=1, max_size=50))
 def test_received_texts_are_each_format_timestamp(offsets):
     items = [
-        store.StoreOpinion(_OPINION, BASE + timedelta(microseconds=us), 0) for us in sorted(offsets)
+        write_path.StoreOpinion(_OPINION, BASE + timedelta(microseconds=us), 0)
+        for us in sorted(offsets)
     ]
     texts: dict[int, str] = {}
-    assert [store._received_text(i.received_at, texts) for i in items] == [
+    assert [write_path._received_text(i.received_at, texts) for i in items] == [
         format_timestamp(i.received_at) for i in items
     ]
 
