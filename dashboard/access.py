@@ -30,10 +30,11 @@ USE_RECORDED_EVERY = 60.0
 class ScreenKeyNeeded(Exception):
     """A festival's board was asked for without a valid screen key or organiser login."""
 
-    def __init__(self, festival_id: str, message: str) -> None:
+    def __init__(self, festival_id: str, message: str, *, key_given: bool = False) -> None:
         super().__init__(message)
         self.festival_id = festival_id
         self.message = message
+        self.key_given = key_given
 
 
 class ScreenKeyChecks:
@@ -109,4 +110,6 @@ def board_access(board_id: str) -> Access | None:
         return Access(board_id, session=str(session["sid"]))
     if key is None:
         raise ScreenKeyNeeded(board_id, f"the board of {board_id} needs a screen key")
-    raise ScreenKeyNeeded(board_id, f"this screen key is not valid for the board of {board_id}")
+    raise ScreenKeyNeeded(
+        board_id, f"this screen key is not valid for the board of {board_id}", key_given=True
+    )

@@ -8,6 +8,7 @@ from dashboard import data
 from dashboard.access import board_access
 from dashboard.api import checked_board_id, display_board, metrics, stream_response
 from dashboard.database import get_db
+from dashboard.i18n import gettext
 from dashboard.streams import section_titles
 
 blueprint = Blueprint("boards", __name__)
@@ -27,7 +28,7 @@ def board(board_id: str) -> str:
     metrics().board_request("page")
     body = display_board(board_id).body
     if board_id == data.PUBLIC:
-        title, offline = "Public board", []
+        title, offline = gettext("Public board"), []
     else:
         title, offline = data.festival(db, board_id).name, data.offline_stations(db, board_id)
     return render_template(

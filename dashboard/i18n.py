@@ -8,9 +8,10 @@ docs/dashboard.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from flask import Flask, request
+import flask_babel
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
 
 #: The languages the catalogue has, the first being the source and the fallback.
@@ -18,8 +19,21 @@ LANGUAGES: Final = ("en", "nl")
 TRANSLATIONS: Final = Path(__file__).parent / "translations"
 
 
+def gettext(string: str, **variables: Any) -> str:
+    """``string`` in this request's language, with ``variables`` filled in."""
+    return str(flask_babel.gettext(string, **variables))
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """The singular or plural form for ``num`` in this request's language; ``%(num)d``
+    in the text is ``num``."""
+    return str(flask_babel.ngettext(singular, plural, num, **variables))
+
+
 def select_locale() -> str:
     """The best of our languages for this request's ``Accept-Language``."""
+    if not has_request_context():
+        return LANGUAGES[0]
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from dashboard import accounts
 from dashboard.clients import client_key
 from dashboard.database import get_db
+from dashboard.i18n import gettext, ngettext
 from dashboard.organiser.area import blueprint
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -45,8 +46,10 @@ def _check_csrf() -> None:
     if not (sent and expected and hmac.compare_digest(str(sent).encode(), str(expected).encode())):
         abort(
             400,
-            description="The form's security token is missing or has expired; "
-            "reload the page and try again.",
+            description=gettext(
+                "The form's security token is missing or has expired; "
+                "reload the page and try again."
+            ),
         )
 
 
@@ -72,7 +75,7 @@ def owner_required(view: View) -> View:
         if organiser is None:
             return redirect(url_for("organiser.login", next=request.path))
         if kwargs.get("festival_id") not in organiser.festivals:
-            raise Forbidden("You do not manage this festival.")
+            raise Forbidden(gettext("You do not manage this festival."))
         return view(*args, **kwargs)
 
     return cast(View, wrapped)
@@ -102,13 +105,25 @@ def _login_page(status: int, error: str, email: str, retry_after: int) -> Respon
 def _paused_page(pause: accounts.Lockout, email: str) -> Response:
     """429 that says which limit paused the login and when it can be tried again."""
     seconds = pause.seconds_left
-    when = f"{pause.until:%H:%M} UTC (in about {max(1, round(seconds / 60))} minutes)"
+    minutes = max(1, round(seconds / 60))
+    time = f"{pause.until:%H:%M}"
+    when = ngettext(
+        "%(time)s UTC (in about %(num)d minute)",
+        "%(time)s UTC (in about %(num)d minutes)",
+        minutes,
+        time=time,
+    )
     if pause.limit == "account":
-        what = f"Too many failed logins for this account: its logins are paused until {when}."
+        what = gettext(
+            "Too many failed logins for this account: its logins are paused until %(when)s.",
+            when=when,
+        )
     else:
-        what = (
-            f"Too many failed logins from your address ({pause.key}): logins from it are "
-            f"paused until {when}."
+        what = gettext(
+            "Too many failed logins from your address (%(address)s): logins from it are "
+            "paused until %(when)s.",
+            address=pause.key,
+            when=when,
         )
     return _login_page(429, what, email, seconds)
 
@@ -133,14 +148,15 @@ def login() -> Response | str:
     except accounts.LoginPaused as paused:
         return _paused_page(paused.lockout, email)
     except accounts.ChecksBusy:
-        message = (
+        message = gettext(
             "The dashboard is checking too many logins right now. Nothing was tried; "
-            f"please log in again in {CHECKS_BUSY_RETRY_SECONDS} seconds."
+            "please log in again in %(seconds)d seconds.",
+            seconds=CHECKS_BUSY_RETRY_SECONDS,
         )
         return _login_page(503, message, email, CHECKS_BUSY_RETRY_SECONDS)
     if organiser is None:
         page = render_template(
-            "organiser/login.html", error="Wrong email or password.", email=email
+            "organiser/login.html", error=gettext("Wrong email or password."), email=email
         )
         return Response(page, status=401, mimetype="text/html")
     # A fresh session on login, so that a token planted before login is worthless.

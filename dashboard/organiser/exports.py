@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from dashboard import data
 from dashboard.database import get_db
+from dashboard.i18n import gettext
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
 
@@ -75,7 +76,7 @@ def export(festival_id: str, fmt: str) -> Response:
     """The export as the festival may have it: the form's ``festival`` keeps one owner's
     data."""
     if fmt not in FORMATS:
-        raise NotFound(f"no export format {fmt!r}; use csv or json")
+        raise NotFound(gettext("no export format %(format)s; use csv or json", format=repr(fmt)))
     db = get_db()
     owner = request.form.get("festival")
     if owner:

@@ -7,6 +7,7 @@ import json
 from typing import Any, cast
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
@@ -15,6 +16,7 @@ from consent.policy import Action, Policy, PolicyError, load_json
 from consent.receipts import receipt
 from dashboard import data
 from dashboard.database import get_db
+from dashboard.i18n import gettext
 from dashboard.ngsi import entities as ngsi
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
@@ -71,11 +73,14 @@ def audiences(db: Any, festival_id: str) -> list[tuple[str, str]]:
     """The audiences a policy can be previewed for: (viewer, label)."""
     others = [f for f in data.festivals(db) if f.id != festival_id]
     return [
-        ("public", "The public (web board)"),
-        ("network", "The network (a festival without a rule of its own)"),
-        ("platform", "The platform operator"),
-        (URBAN_PLATFORM, "The urban data platform (NGSI-LD entities, export)"),
-        *[(f"festival:{f.id}", f"Festival {f.name} ({f.id})") for f in others],
+        ("public", gettext("The public (web board)")),
+        ("network", gettext("The network (a festival without a rule of its own)")),
+        ("platform", gettext("The platform operator")),
+        (URBAN_PLATFORM, gettext("The urban data platform (NGSI-LD entities, export)")),
+        *[
+            (f"festival:{f.id}", gettext("Festival %(name)s (%(id)s)", name=f.name, id=f.id))
+            for f in others
+        ],
     ]
 
 
@@ -156,7 +161,7 @@ def _preview(
     if audience == "network":
         found = network_member(db, festival_id, draft, action)
         if found is None:
-            problem = "every other festival has a rule of its own: preview them one by one"
+            problem = gettext("every other festival has a rule of its own: preview them one by one")
             return {"errors": [problem]}
         viewer = f"festival:{found}"
     preview = data.board(db, viewer, action, draft=(festival_id, draft))
@@ -166,11 +171,18 @@ def _preview(
     who = dict(audiences(db, festival_id)).get(audience, audience).split(" (")[0]
     nothing = ""
     if not body["sections"]:
-        nothing = f"{who} will see nothing from {info.name} ({ACTION_WORDS[action]})."
+        nothing = gettext(
+            "%(who)s will see nothing from %(festival)s (%(action)s).",
+            who=who,
+            festival=info.name,
+            action=ACTION_WORDS[action],
+        )
     elif not body["sections"][0]["cells"]:
-        nothing = (
-            f"{who} will see {info.name}'s section, but nothing in it yet: every "
-            "figure is withheld until enough visitors have taken part."
+        nothing = gettext(
+            "%(who)s will see %(festival)s's section, but nothing in it yet: every "
+            "figure is withheld until enough visitors have taken part.",
+            who=who,
+            festival=info.name,
         )
     extra: dict[str, Any] = {
         "preview": body,
@@ -185,9 +197,9 @@ def _preview(
 
 
 ACTION_WORDS = {
-    "display": "on boards",
-    "analyse": "to analyse",
-    "export": "to export",
+    "display": lazy_gettext("on boards"),
+    "analyse": lazy_gettext("to analyse"),
+    "export": lazy_gettext("to export"),
 }
 
 
@@ -221,15 +233,21 @@ def policy_submit(festival_id: str) -> Response | tuple[str, int]:
     shown: dict[str, Any] = {"audience": audience, "action": action}
     if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
         return _editor(
-            festival_id, text, form, draft, 400, errors=[f"unknown audience: {audience}"]
+            festival_id,
+            text,
+            form,
+            draft,
+            400,
+            errors=[gettext("unknown audience: %(audience)s", audience=audience)],
         )
     if action not in data.ACTIONS:
-        return _editor(festival_id, text, form, draft, 400, errors=[f"unknown action: {action}"])
+        problem = gettext("unknown action: %(action)s", action=action)
+        return _editor(festival_id, text, form, draft, 400, errors=[problem])
     if draft is None:
         return _editor(festival_id, text, form, None, 400, **shown)
     if request.form.get("do") == "save":
         if draft == current.canonical():
-            flash("Nothing has changed, so no new version was saved.")
+            flash(gettext("Nothing has changed, so no new version was saved."))
             return redirect(url_for("organiser.policy", festival_id=festival_id))
         if not reason:
             return _editor(
@@ -244,7 +262,7 @@ def policy_submit(festival_id: str) -> Response | tuple[str, int]:
         organiser = current_organiser()
         assert organiser is not None  # owner_required let us in
         saved = data.policy_store(db).set(festival_id, draft, organiser.email, reason, known)
-        flash(f"Saved as version {saved.version}.")
+        flash(gettext("Saved as version %(version)d.", version=saved.version))
         return redirect(url_for("organiser.policy", festival_id=festival_id))
     return _editor(festival_id, text, form, draft, **shown)
 
@@ -294,9 +312,14 @@ def restore(festival_id: str) -> Response | tuple[str, int]:
         number = int(request.form.get("version", ""))
         earlier = store.version(festival_id, number)
     except (ValueError, LookupError):
-        return "There is no such version of this policy.", 400
+        return gettext("There is no such version of this policy."), 400
     if not reason:
-        flash(f"Say why you restore version {number}: the reason is kept in the history.")
+        flash(
+            gettext(
+                "Say why you restore version %(version)d: the reason is kept in the history.",
+                version=number,
+            )
+        )
         return redirect(url_for("organiser.history", festival_id=festival_id))
     known = {f.id for f in data.festivals(db)}
     before = store.current(festival_id).version
@@ -305,12 +328,27 @@ def restore(festival_id: str) -> Response | tuple[str, int]:
     try:
         saved = store.set(festival_id, earlier.policy, organiser.email, reason, known)
     except PolicyError as exc:  # a festival it names has gone since
-        flash(f"Version {number} cannot be restored: {exc}")
+        flash(
+            gettext(
+                "Version %(version)d cannot be restored: %(problem)s", version=number, problem=exc
+            )
+        )
         return redirect(url_for("organiser.history", festival_id=festival_id))
     if saved.version == before:
-        flash(f"Version {number} decides what the current version decides; nothing was saved.")
+        flash(
+            gettext(
+                "Version %(version)d decides what the current version decides; nothing was saved.",
+                version=number,
+            )
+        )
     else:
-        flash(f"Version {number} restored as version {saved.version}.")
+        flash(
+            gettext(
+                "Version %(earlier)d restored as version %(version)d.",
+                earlier=number,
+                version=saved.version,
+            )
+        )
     return redirect(url_for("organiser.history", festival_id=festival_id))
 
 
@@ -327,8 +365,15 @@ def _page_argument(name: str, default: int, allowed: tuple[int, ...] | None = No
         or int(raw) < 1
         or (allowed is not None and int(raw) not in allowed)
     ):
-        choices = ", ".join(map(str, allowed)) if allowed else "a whole number from 1"
-        raise BadRequest(f"{name} must be {choices}, not {raw[:40]!r}")
+        choices = ", ".join(map(str, allowed)) if allowed else gettext("a whole number from 1")
+        raise BadRequest(
+            gettext(
+                "%(name)s must be %(choices)s, not %(given)s",
+                name=name,
+                choices=choices,
+                given=repr(raw[:40]),
+            )
+        )
     return int(raw)
 
 
@@ -339,7 +384,9 @@ def access_log(festival_id: str) -> str:
     newest first, a page at a time, all actions or one."""
     action = request.args.get("action", "")
     if action and action not in ACCESS_LOG_ACTIONS:
-        raise BadRequest(f"action must be analyse or export, not {action[:40]!r}")
+        raise BadRequest(
+            gettext("action must be analyse or export, not %(given)s", given=repr(action[:40]))
+        )
     per_page = _page_argument("per_page", ACCESS_LOG_PAGE_SIZES[1], ACCESS_LOG_PAGE_SIZES)
     db = get_db()
     store = data.policy_store(db)
@@ -391,7 +438,11 @@ def receipt_download(festival_id: str, number: int) -> Response:
     try:
         version = store.version(festival_id, number)
     except LookupError:
-        raise NotFound(f"{info.name} has no policy version {number}") from None
+        raise NotFound(
+            gettext(
+                "%(festival)s has no policy version %(version)d", festival=info.name, version=number
+            )
+        ) from None
     body = receipt(info, version, current=store.current(festival_id).version)
     response = Response(json.dumps(body, indent=2, ensure_ascii=False), mimetype="application/json")
     name = f"tapshare-{festival_id}-receipt-{number}.json"

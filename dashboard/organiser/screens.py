@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from dashboard import data, screens
 from dashboard.database import get_db
+from dashboard.i18n import gettext
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
 
@@ -42,7 +43,7 @@ def screens_submit(festival_id: str) -> Response | str | tuple[str, int]:
             return _page(festival_id, made=name, address=address)
         if action == "revoke":
             screens.revoke_screen(db, festival_id, name)
-            flash(f"Revoked the key of screen {name}: its board has closed.")
+            flash(gettext("Revoked the key of screen %(name)s: its board has closed.", name=name))
             return redirect(url_for("organiser.screens_page", festival_id=festival_id))
     except screens.ScreenKeyError as exc:
         return _page(festival_id, error=str(exc), name=name), 400
