@@ -42,6 +42,7 @@ __all__ = ["blueprint", "platform_entities"]
 
 blueprint = Blueprint("ngsi", __name__)
 
+
 LD_JSON = "application/ld+json"
 CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
@@ -106,9 +107,10 @@ def _read(ids: tuple[str, ...] | None) -> list[dict[str, Any]]:
     return platform_entities(get_db(), viewer, accessor=accessor, owners=owners)
 
 
-# The specification writes the collections with a trailing slash; clients use both.
-@blueprint.get("/ngsi-ld/v1/entities")
-@blueprint.get("/ngsi-ld/v1/entities/")
+# The specification writes the collections with a trailing slash; clients use both. No
+# slashes are merged: "/entities//" is an id of "/" (not found), not a redirect.
+@blueprint.get("/ngsi-ld/v1/entities", merge_slashes=False)
+@blueprint.get("/ngsi-ld/v1/entities/", merge_slashes=False)
 def query_entities() -> Response:
     """Query entities: ``type``, ``id``, ``limit``, ``offset``, ``count``, ``options``."""
     query = entity_query(request.args)

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
@@ -181,6 +181,8 @@ def test_hostile_query_parameters_are_problems_never_errors(hostile, path, param
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.text(min_size=1, max_size=300), hostile_text)
+@example(entity_id="/", option="")  # "/entities//": a route, never a redirect
+@example(entity_id="//x", option="")
 def test_hostile_entity_ids_are_problems_never_errors(hostile, entity_id, option):
     client, _ = hostile
     response = client.get(
