@@ -48,6 +48,8 @@ class StationCredentials:
     visitor_key: str
     broker_username: str
     broker_password: str
+    #: The festival's choices, so that the station refuses a reader with another one.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

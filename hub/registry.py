@@ -181,6 +181,7 @@ def add_station(db: Database, festival_id: str, station_id: str) -> StationCrede
         visitor_key=festival.visitor_key,
         broker_username=broker_username(festival_id, station_id),
         broker_password=password,
+        choices=festival.choices,
     )
     try:
         store.insert_station(
@@ -238,6 +239,41 @@ def station_toml(
         f"visitor_key = {_toml_string(credentials.visitor_key)}",
         f"outbox = {_toml_string(outbox)}",
     ]
+    if credentials.choices:
+        listed = ", ".join(_toml_string(choice) for choice in credentials.choices)
+        lines.append(f"choices = [{listed}]")
+    return "\n".join(lines) + "\n"
+
+
+def add_station_file(
+    db: Database, festival_id: str, station_id: str, broker: BrokerURL, outbox: str = DEFAULT_OUTBOX
+) -> str:
+    """Register a station and return its whole station.toml: credentials, the festival's
+    choices and a commented ``[[readers]]`` example. The broker password in it is shown
+    only this once (only its hash is kept)."""
+    credentials = add_station(db, festival_id, station_id)
+    artworks = [a.id for a in store.list_artworks(db, festival_id)]
+    example = readers_example(artworks[0] if artworks else "ARTWORK", list(credentials.choices))
+    return station_toml(credentials, broker, outbox) + example
+
+
+def readers_example(artwork: str, choices: list[str]) -> str:
+    """Commented ``[[readers]]`` tables to finish a new station.toml with: one reader per
+    choice of the festival at one artwork (see docs/station.md)."""
+    lines = [
+        "",
+        "# Add one [[readers]] table per NFC reader (see docs/station.md), for example:",
+    ]
+    for number, choice in enumerate(choices[:2] or ["CHOICE"]):
+        lines += [
+            "#",
+            "# [[readers]]",
+            '# device = "usb:054c:06c1"' if number else '# device = "tty:AMA0:pn532"',
+            f'# artwork = "{artwork}"',
+            f'# choice = "{choice}"',
+        ]
+    if choices:
+        lines += ["#", f"# The festival's choices: {', '.join(choices)}."]
     return "\n".join(lines) + "\n"
 
 

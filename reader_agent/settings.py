@@ -118,6 +118,13 @@ class StationSettings(BaseSettings):
     station_secret: bytes = Field(description="64 lowercase hex: signs every message")
     visitor_key: bytes = Field(description="64 lowercase hex: the festival's pseudonym key")
     outbox: Path = Field(description="the SQLite outbox file (relative to station.toml)")
+    choices: list[Slug] | None = Field(
+        None,
+        min_length=1,
+        max_length=16,
+        description="the festival's choices, as `station add` writes them: every reader's "
+        "choice must be one of them",
+    )
     readers: list[ReaderSettings] = Field(min_length=1, max_length=32)
     ca_file: Path | None = Field(
         None, description="CA certificate file to verify an mqtts:// broker with"
@@ -166,6 +173,20 @@ class StationSettings(BaseSettings):
         if twice:
             raise ValueError(f"device {twice[0]!r} is used by more than one reader")
         return readers
+
+    @model_validator(mode="after")
+    def _choices_of_the_festival(self) -> StationSettings:
+        # A reader with a choice the festival lacks would send taps the hub refuses.
+        if self.choices is None:
+            return self
+        for number, reader in enumerate(self.readers):
+            if reader.choice is not None and reader.choice not in self.choices:
+                raise ValueError(
+                    f"readers[{number}] has choice {reader.choice!r}, which festival "
+                    f"{self.festival!r} does not have; its choices are "
+                    f"{', '.join(self.choices)}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _tls_needs_mqtts(self) -> StationSettings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -138,6 +139,27 @@ FESTIVALS: tuple[DemoFestival, ...] = (
 
 class DemoError(RuntimeError):
     """The demo cannot start or a part of it stopped."""
+
+
+#: The start of every station child's name.
+STATION_PREFIX = "station-"
+
+
+def broker_env(broker: BrokerURL) -> dict[str, str]:
+    """The environment that gives a child ``tapshare`` its broker (with the password)."""
+    return {"TAPSHARE_BROKER": str(broker)}
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise :class:`DemoError` in one line when the dashboard's port is taken."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise DemoError(
+                f"port {port} on {host} is in use ({exc.strerror}): stop what uses it, "
+                "or give another with --port"
+            ) from None
 
 
 @dataclass
@@ -310,18 +332,18 @@ class Demo:
         return BrokerURL("127.0.0.1", port, False, "hub", "demo")
 
     def start_hub(self, broker: BrokerURL) -> Child:
-        child = self.group.start("hub", self._python("--broker", str(broker), "hub"))
+        # The broker address carries the hub's password: in the environment, never on the
+        # command line, where every user of the machine can read it (`ps`).
+        child = self.group.start("hub", self._python("hub"), env=broker_env(broker))
         if not wait_for_line(child, "subscribed to", 20):
             raise DemoError(f"the hub did not start:\n{child.tail()}")
         return child
 
     def start_dashboard(self) -> Child:
-        web = ["--broker", str(self.web_broker)] if self.web_broker else []
         child = self.group.start(
             "dashboard",
-            self._python(
-                *web, "dashboard", "--host", self.plan.host, "--port", str(self.plan.port)
-            ),
+            self._python("dashboard", "--host", self.plan.host, "--port", str(self.plan.port)),
+            env=broker_env(self.web_broker) if self.web_broker else None,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -337,7 +359,7 @@ class Demo:
     def start_stations(self, configs: list[Path]) -> None:
         for config in configs:
             self.group.start(
-                f"station-{config.stem}", self._python("reader", "--config", str(config))
+                f"{STATION_PREFIX}{config.stem}", self._python("reader", "--config", str(config))
             )
 
     def url(self, path: str) -> str:
@@ -349,6 +371,7 @@ class Demo:
         """Run until ``duration`` seconds have passed (None: until interrupted)."""
         try:
             self.say(f"data directory: {self.plan.data_dir}")
+            self.say(f"database (for --db): {self.plan.db}")
             port = free_port()
             configs = register(self.plan, BrokerURL("127.0.0.1", port))
             hub_broker = self.start_broker(port)
@@ -413,12 +436,25 @@ class Demo:
         next_report = started + self.progress_every
         while duration is None or time.monotonic() - started < duration:
             for child in self.group.exited():
+                if child.name.startswith(STATION_PREFIX):
+                    self._station_stopped(child)
+                    continue
                 raise DemoError(f"{child.name} stopped unexpectedly:\n{child.tail()}")
             if time.monotonic() >= next_report:
                 self.say(self.progress(time.monotonic() - started))
                 next_report += self.progress_every
             time.sleep(0.2)
         self.say(self.progress(time.monotonic() - started))
+
+    def _station_stopped(self, child: Child) -> None:
+        """Say once that a station stopped; the demo goes on, and the boards and the
+        organiser's page show the station offline, as they would at a festival."""
+        self.group.forget(child)
+        station = child.name.removeprefix(STATION_PREFIX)
+        self.say(
+            f"station {station} stopped (exit status {child.process.returncode}); the demo "
+            f"goes on and shows it offline. Its log: {child.log_path}"
+        )
 
     def progress(self, elapsed: float) -> str:
         """One line: opinions stored and refused, and stations online."""

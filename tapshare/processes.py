@@ -58,6 +58,11 @@ class ProcessGroup:
         """Children that have stopped on their own."""
         return [child for child in self.children if child.process.poll() is not None]
 
+    def forget(self, child: Child) -> None:
+        """Stop watching a child that has exited (its log is closed)."""
+        self.children.remove(child)
+        self.stop(child)
+
     def stop(self, child: Child, timeout: float = 10.0) -> None:
         if child.process.poll() is None:
             child.process.send_signal(signal.SIGTERM)

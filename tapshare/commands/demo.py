@@ -54,11 +54,13 @@ def demo_command(
     embedded_broker: bool,
 ) -> None:
     """Start a broker, the hub, the dashboard and simulated stations at three festivals."""
-    from tapshare.demo import Demo, DemoError, DemoPlan, prepare_data_dir
+    from tapshare.demo import Demo, DemoError, DemoPlan, check_port_free, prepare_data_dir
 
     # Printed sticker addresses use --public-url when it is given, else the local port.
     public_url = "" if settings.public_url == DEFAULT_PUBLIC_URL else settings.public_url
     try:
+        # Before anything starts or is written: a port in use is one line, no banner.
+        check_port_free(host, port)
         plan = DemoPlan(prepare_data_dir(data_dir), port, host, public_url)
     except (DemoError, OSError) as exc:
         fail(str(exc))

@@ -163,32 +163,10 @@ def station_add(settings: Settings, festival_id: str, station_id: str, outbox: s
     """Register a station and print its station.toml (keep it secret: it holds the
     station's keys and broker password, which are shown only this once)."""
     with open_database(settings) as db:
-        credentials = _registry(lambda: registry.add_station(db, festival_id, station_id))
-        festival = store.get_festival(db, festival_id)
-        artworks = [a.id for a in store.list_artworks(db, festival_id)]
-    click.echo(registry.station_toml(credentials, settings.broker, outbox), nl=False)
-    choices = list(festival.choices) if festival is not None else []
-    click.echo(readers_example(artworks[0] if artworks else "ARTWORK", choices), nl=False)
-
-
-def readers_example(artwork: str, choices: list[str]) -> str:
-    """Commented ``[[readers]]`` tables to finish a new station.toml with: one reader per
-    choice of the festival at one artwork (see docs/station.md)."""
-    lines = [
-        "",
-        "# Add one [[readers]] table per NFC reader (see docs/station.md), for example:",
-    ]
-    for number, choice in enumerate(choices[:2] or ["CHOICE"]):
-        lines += [
-            "#",
-            "# [[readers]]",
-            '# device = "usb:054c:06c1"' if number else '# device = "tty:AMA0:pn532"',
-            f'# artwork = "{artwork}"',
-            f'# choice = "{choice}"',
-        ]
-    if choices:
-        lines += ["#", f"# The festival's choices: {', '.join(choices)}."]
-    return "\n".join(lines) + "\n"
+        text = _registry(
+            lambda: registry.add_station_file(db, festival_id, station_id, settings.broker, outbox)
+        )
+    click.echo(text, nl=False)
 
 
 @station_group.command("disable")

@@ -135,3 +135,19 @@ def test_a_file_that_is_not_a_database_is_exit_2(runner, tmp_path):
     result = runner.invoke(cli, ["--db", str(path), "festival", "list"])
     assert result.exit_code == 2
     assert "cannot open database" in result.stderr
+
+
+def test_reader_refuses_a_reader_whose_choice_the_festival_lacks(runner, db_path, tmp_path):
+    run(runner, db_path, "festival", "add", "ddw", "--name", "DDW", "--choices", "yes,no")
+    text = run(runner, db_path, "station", "add", "ddw", "gate").stdout
+    assert tomllib.loads(text)["choices"] == ["yes", "no"]
+    config = tmp_path / "station.toml"
+    outbox = tmp_path / "o.db"
+    text = text.replace('outbox = "/var/lib/tapshare/outbox.db"', f'outbox = "{outbox}"')
+    reader = '\n[[readers]]\ndevice = "sim:rate=0"\nartwork = "chair"\nchoice = "{}"\n'
+    config.write_text(text + reader.format("love"))
+    result = runner.invoke(cli, ["reader", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "choice 'love', which festival 'ddw' does not have" in result.output
+    assert "its choices are yes, no" in result.output
+    assert not outbox.exists()  # refused before anything was opened

@@ -155,8 +155,10 @@ def test_station_toml_has_the_spec_layout(db):
         "station_secret",
         "visitor_key",
         "outbox",
+        "choices",
     ]
     parsed = tomllib.loads(text)
+    assert parsed["choices"] == ["love", "like", "meh", "dislike"]
     assert parsed["festival"] == "strp" and parsed["station"] == "st-01"
     url = parse_broker_url(parsed["broker"])
     assert (url.host, url.port, url.tls) == ("hub.example.org", 8883, True)
