@@ -54,6 +54,7 @@ def create_app(
     start_streams: bool = True,
     metrics_token: str | None = None,
     web_votes: WebVotes | None = None,
+    station_broker: str = "mqtt://127.0.0.1:1883",
     test_config: dict[str, Any] | None = None,
 ) -> Flask:
     """The dashboard on the (already migrated) database at ``db_path``.
@@ -68,7 +69,9 @@ def create_app(
     given, is the bearer token ``/metrics`` asks for. ``password_checks`` bounds the login
     password checks that run at once (each holds about 32 MiB); a login beyond them gets
     503 with ``Retry-After``. ``web_votes`` publishes votes from
-    phones (None: the vote pages say voting by phone is not set up).
+    phones (None: the vote pages say voting by phone is not set up). ``station_broker`` is
+    the broker address written into the station.toml of a station added from the web (the
+    station's own credentials replace any it carries).
     """
     app = Flask(__name__)
     db = connect(db_path)
@@ -86,6 +89,7 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
         MAX_CONTENT_LENGTH=256 * 1024,
         TAPSHARE_METRICS_TOKEN=metrics_token,
+        TAPSHARE_STATION_BROKER=station_broker,
     )
     # Boards keep the field order of docs/api.md.
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -143,6 +143,44 @@ def add_organiser(db: Database, festival: str, email: str, password: str) -> boo
     return created
 
 
+def festival_organisers(db: Database, festival: str) -> list[tuple[str, str]]:
+    """The organisers of ``festival``: (email, when they were added), by email."""
+    rows = db.execute(
+        "select o.email, m.added_at from dashboard_memberships m join dashboard_organisers o "
+        "on o.id = m.organiser_id where m.festival = ? order by o.email",
+        [festival],
+    ).fetchall()
+    return [(str(email), str(added)) for email, added in rows]
+
+
+def remove_organiser(db: Database, festival: str, email: str) -> None:
+    """Stop ``email`` managing ``festival`` (at once, in every open session of theirs).
+
+    The last organiser of a festival cannot be removed, so that it is never left without
+    anyone who can change its policy.
+    """
+    email = normalise_email(email)
+    with immediate(db):
+        row = db.execute(
+            "select o.id from dashboard_memberships m join dashboard_organisers o "
+            "on o.id = m.organiser_id where m.festival = ? and o.email = ?",
+            [festival, email],
+        ).fetchone()
+        if row is None:
+            raise AccountError(f"{email} does not manage {festival}")
+        count = db.execute(
+            "select count(*) from dashboard_memberships where festival = ?", [festival]
+        ).fetchone()[0]
+        if count == 1:
+            raise AccountError(
+                f"{email} is the only organiser of {festival}; add another before removing them"
+            )
+        db.execute(
+            "delete from dashboard_memberships where organiser_id = ? and festival = ?",
+            [row[0], festival],
+        )
+
+
 def _festivals_of(db: Database, organiser_id: int) -> tuple[str, ...]:
     rows = db.execute(
         "select festival from dashboard_memberships where organiser_id = ? order by festival",

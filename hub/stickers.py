@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
+from urllib.parse import urlencode
 
 from sqlite_utils import Database
 
@@ -54,6 +55,33 @@ class Sticker:
         if self.meta_read_key is None or self.file_read_key is None:
             raise ValueError(f"sticker {self.id} is static and has no keys")
         return bytes.fromhex(self.meta_read_key), bytes.fromhex(self.file_read_key)
+
+
+#: What a tag-writing app replaces with each tap's message (SDM placeholders).
+PLACEHOLDERS: Final = {"picc_data": "0" * 32, "cmac": "0" * 16}
+
+
+def address(public_url: str, sticker: Sticker, params: dict[str, str] | None = None) -> str:
+    """The sticker's address under the dashboard's address ``public_url``: with a tap's
+    message, with SDM placeholders (no ``params``), or plain for a static sticker."""
+    found = f"{public_url.rstrip('/')}/t/{sticker.festival}/{sticker.id}"
+    if sticker.static:
+        return found
+    return found + "?" + urlencode(params or PLACEHOLDERS)
+
+
+def writing_details(public_url: str, sticker: Sticker) -> dict[str, Any]:
+    """What a tag-writing app needs for a new sticker: its address and keys
+    (docs/phones.md). The keys are shown only when the sticker is added."""
+    return {
+        "festival": sticker.festival,
+        "tag": sticker.id,
+        "artwork": sticker.artwork,
+        "choice": sticker.choice,
+        "url": address(public_url, sticker),
+        "sdm_meta_read_key": sticker.meta_read_key,
+        "sdm_file_read_key": sticker.file_read_key,
+    }
 
 
 class Refusal(Enum):

@@ -409,7 +409,6 @@ class Demo:
     def _phone_lines(self) -> list[str]:
         """Per festival, the address a first tap on its sticker opens, and how to tap again."""
         from hub import stickers
-        from tapshare.commands.tags import sticker_address
         from tapshare.database import connect
 
         lines = ["Phones (open on a phone, or in a browser; each tap gives one vote):"]
@@ -419,7 +418,7 @@ class Demo:
                 sticker = stickers.get(db, festival_id, tag)
                 assert sticker is not None
                 picc_data, cmac = stickers.simulated_tap(db, festival_id, tag)
-                address = sticker_address(
+                address = stickers.address(
                     self.plan.public_url, sticker, {"picc_data": picc_data, "cmac": cmac}
                 )
                 lines.append(f"  {festival_id} sticker at {title}: {address}")

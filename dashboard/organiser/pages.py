@@ -31,6 +31,7 @@ from dashboard.organiser.policy_form import (
     read_form,
 )
 from dashboard.streams import section_titles
+from hub.models import WEB_STATION
 
 MAX_REASON_LENGTH = 500
 #: The preview of what an urban data platform reads: viewer platform, action export.
@@ -57,6 +58,12 @@ def home() -> Response | str:
 @owner_required
 def overview(festival_id: str) -> str:
     """The festival's artworks and stations, with each station's health in words."""
+    return overview_page(festival_id)
+
+
+def overview_page(festival_id: str, **extra: Any) -> str:
+    """The overview, with ``extra`` for the forms that add artworks and stations (a
+    refusal and what was typed)."""
     db = get_db()
     stations = data.stations(db, festival_id)
     now = data.now()
@@ -66,6 +73,8 @@ def overview(festival_id: str) -> str:
         artworks=data.artworks(db, festival_id),
         stations=station_views(stations, now),
         alerts=alerts(stations, now),
+        web_station=WEB_STATION,
+        **extra,
     )
 
 

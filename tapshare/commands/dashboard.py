@@ -1,4 +1,4 @@
-"""``tapshare dashboard`` and ``tapshare organiser add``."""
+"""``tapshare dashboard`` and ``tapshare organiser add|list|remove``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tapshare.context import Settings, fail
+from protocol.broker import BrokerURL
+from tapshare.context import Settings, fail, open_database
 from tapshare.database import connect, migrate
 
 if TYPE_CHECKING:
@@ -188,6 +189,10 @@ def dashboard_command(
         metrics_token=_metrics_token(metrics_token_file),
         password_checks=password_checks,
         web_votes=votes,
+        # Where stations reach the broker: the address without the dashboard's own login.
+        station_broker=str(
+            BrokerURL(settings.broker.host, settings.broker.port, settings.broker.tls)
+        ),
     )
     if dev:
         app.run(host=host, port=port, debug=True, threaded=True)
@@ -276,6 +281,45 @@ def organiser_add(settings: Settings, festival: str, email: str) -> None:
         db.close()
     what = "created the account" if created else "added the festival to the account"
     click.echo(f"{what} {email.strip().lower()} for {festival}")
+
+
+@organiser_group.command("list")
+@click.argument("festival")
+@click.pass_obj
+def organiser_list(settings: Settings, festival: str) -> None:
+    """List the organisers of FESTIVAL (never their passwords)."""
+    from dashboard.accounts import festival_organisers
+    from tapshare.commands.registry import print_table
+
+    with open_database(settings) as db:
+        _known_festival(db, festival)
+        rows = festival_organisers(db, festival)
+    print_table(("EMAIL", "ADDED"), rows)
+
+
+@organiser_group.command("remove")
+@click.argument("festival")
+@click.argument("email")
+@click.pass_obj
+def organiser_remove(settings: Settings, festival: str, email: str) -> None:
+    """Stop EMAIL managing FESTIVAL, at once (the account keeps its other festivals; the
+    last organiser of a festival cannot be removed)."""
+    from dashboard.accounts import AccountError, remove_organiser
+
+    with open_database(settings) as db:
+        _known_festival(db, festival)
+        try:
+            remove_organiser(db, festival, email)
+        except AccountError as exc:
+            fail(str(exc))
+    click.echo(f"{email.strip().lower()} no longer manages {festival}")
+
+
+def _known_festival(db: Any, festival: str) -> None:
+    from hub import store
+
+    if store.get_festival(db, festival) is None:
+        fail(f"unknown festival: {festival}")
 
 
 COMMANDS = [dashboard_command, organiser_group]

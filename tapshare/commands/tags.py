@@ -6,7 +6,6 @@ import io
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 import click
 import segno
@@ -19,21 +18,11 @@ from tapshare.context import Settings, fail, open_database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: What a tag-writing app replaces with each tap's message (SDM placeholders).
-PLACEHOLDERS = {"picc_data": "0" * 32, "cmac": "0" * 16}
-
 
 def sticker_url(settings: Settings, sticker: Sticker, params: dict[str, str] | None = None) -> str:
-    """The sticker's address: with a tap's message, with SDM placeholders, or plain."""
-    return sticker_address(settings.public_url, sticker, params)
-
-
-def sticker_address(public_url: str, sticker: Sticker, params: dict[str, str] | None = None) -> str:
-    """:func:`sticker_url` under the dashboard's address ``public_url``."""
-    address = f"{public_url.rstrip('/')}/t/{sticker.festival}/{sticker.id}"
-    if sticker.static:
-        return address
-    return address + "?" + urlencode(params or PLACEHOLDERS)
+    """The sticker's address under ``--public-url``: with a tap's message, with SDM
+    placeholders, or plain."""
+    return stickers.address(settings.public_url, sticker, params)
 
 
 def _found(db: Database, festival_id: str, tag: str) -> Sticker:
@@ -72,15 +61,7 @@ def tag_add(
         sticker = registry_action(
             lambda: stickers.add(db, festival_id, tag, artwork, choice, static=static)
         )
-    body = {
-        "festival": sticker.festival,
-        "tag": sticker.id,
-        "artwork": sticker.artwork,
-        "choice": sticker.choice,
-        "url": sticker_url(settings, sticker),
-        "sdm_meta_read_key": sticker.meta_read_key,
-        "sdm_file_read_key": sticker.file_read_key,
-    }
+    body = stickers.writing_details(settings.public_url, sticker)
     click.echo(json.dumps(body, ensure_ascii=False))
 
 

@@ -23,9 +23,18 @@ FORMS = {
     },
     "organiser.screens_submit": {"do": "add", "name": "walk"},
     "organiser.restore": {"version": "0", "reason": "walk"},
+    "organiser.artwork_add": {"artwork": "walk", "title": "Walk"},
+    "organiser.station_add": {"station": "walk"},
+    "organiser.station_disable": {"station": "st-01"},
+    "organiser.organisers_submit": {"do": "add", "email": "walk@x.example", "make_password": "yes"},
+    "organiser.stickers_submit": {"do": "add", "tag": "walk", "artwork": "aw-1"},
 }
 # Forms that answer with another page than their own.
-REDIRECTS = {"organiser.restore": "/organiser/strp/history"}
+REDIRECTS = {
+    "organiser.restore": "/organiser/strp/history",
+    "organiser.artwork_add": "/organiser/strp/",
+    "organiser.station_disable": "/organiser/strp/",
+}
 
 
 def festival_routes(app: Flask) -> list[tuple[str, str, str]]:
@@ -66,6 +75,13 @@ def test_the_walk_covers_every_organiser_page(app):
         "organiser.screens_submit",
         "organiser.restore",
         "organiser.receipt_download",
+        "organiser.artwork_add",
+        "organiser.station_add",
+        "organiser.station_disable",
+        "organiser.organisers",
+        "organiser.organisers_submit",
+        "organiser.stickers_page",
+        "organiser.stickers_submit",
     } <= endpoints
 
 
@@ -89,7 +105,23 @@ def test_another_festivals_organiser_is_refused_everywhere(app, client):
     db = connect(app.config["TAPSHARE_DB"])
     assert PolicyStore(db).current("strp").version == 0
     assert screens(db, "strp") == []
+    assert_unchanged(db)
     db.close()
+
+
+def assert_unchanged(db) -> None:
+    """No management form of the walk changed strp's registry or organisers."""
+    from dashboard.accounts import festival_organisers
+    from hub import stickers, store
+
+    assert [a.id for a in store.list_artworks(db, "strp")] == ["aw-1", "aw-2", "aw-3"]
+    assert [(s.id, s.enabled) for s in store.list_stations(db, "strp")] == [
+        ("st-01", True),
+        ("st-02", True),
+        ("web", True),
+    ]
+    assert [email for email, _ in festival_organisers(db, "strp")] == [OWNER]
+    assert stickers.list_stickers(db, "strp") == []
 
 
 def test_the_owner_gets_through_everywhere(app, client):
@@ -115,6 +147,7 @@ def test_forms_without_the_csrf_token_fail(app, client, token):
 
     db = connect(app.config["TAPSHARE_DB"])
     assert PolicyStore(db).current("strp").version == 0
+    assert_unchanged(db)
     db.close()
 
 

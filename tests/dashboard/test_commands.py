@@ -1,4 +1,4 @@
-"""``tapshare organiser add`` and ``tapshare dashboard``."""
+"""``tapshare organiser add|list|remove`` and ``tapshare dashboard``."""
 
 from __future__ import annotations
 
@@ -56,6 +56,26 @@ def test_organiser_add_refuses_bad_input_and_writes_nothing(runner, db_path):
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output, result.output
     assert connect(db_path)["dashboard_organisers"].count == 0
+
+
+def test_organiser_list_and_remove(runner, db_path):
+    _festival(db_path)
+    base = ["--db", str(db_path), "organiser"]
+    for email in ("ann@example.org", "bob@example.org"):
+        added = runner.invoke(cli, [*base, "add", "strp", email], input="long enough password\n")
+        assert added.exit_code == 0, added.output
+    listing = runner.invoke(cli, [*base, "list", "strp"]).output.splitlines()
+    assert [line.split()[0] for line in listing] == ["EMAIL", "ann@example.org", "bob@example.org"]
+    result = runner.invoke(cli, [*base, "remove", "strp", "Ann@Example.org"])
+    assert result.exit_code == 0 and "ann@example.org no longer manages strp" in result.output
+    again = runner.invoke(cli, [*base, "remove", "strp", "ann@example.org"])
+    assert again.exit_code == 2 and "does not manage strp" in again.output
+    last = runner.invoke(cli, [*base, "remove", "strp", "bob@example.org"])
+    assert last.exit_code == 2 and "only organiser of strp" in last.output
+    unknown = runner.invoke(cli, [*base, "list", "nope"])
+    assert unknown.exit_code == 2 and "unknown festival: nope" in unknown.output
+    listing = runner.invoke(cli, [*base, "list", "strp"]).output.splitlines()
+    assert [line.split()[0] for line in listing] == ["EMAIL", "bob@example.org"]
 
 
 def test_the_dashboard_command_serves_the_api(db_path, tmp_path):

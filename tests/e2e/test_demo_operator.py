@@ -22,6 +22,7 @@ import pytest
 from tapshare.mosquitto import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
+DEMO = [sys.executable, "-m", "tapshare", "demo"]
 
 
 def _env() -> dict[str, str]:
@@ -35,8 +36,7 @@ def test_a_port_in_use_is_one_line_before_anything_starts(tmp_path: Path):
         port = taken.getsockname()[1]
         data_dir = tmp_path / "demo"
         result = subprocess.run(
-            [sys.executable, "-m", "tapshare", "demo", "--port", str(port)]
-            + ["--data-dir", str(data_dir)],
+            [*DEMO, "--port", str(port), "--data-dir", str(data_dir)],
             capture_output=True,
             text=True,
             env=_env(),
@@ -98,8 +98,7 @@ def test_the_demo_prints_its_database_survives_a_stopped_station_and_hides_passw
 ):
     port = free_port()
     data_dir = tmp_path / "demo"
-    argv = [sys.executable, "-m", "tapshare", "demo", "--duration", "40", "--port", str(port)]
-    argv += ["--data-dir", str(data_dir)]
+    argv = [*DEMO, "--duration", "40", "--port", str(port), "--data-dir", str(data_dir)]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_env())
     lines: list[bytes] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, b"")))
@@ -129,9 +128,7 @@ def test_the_demo_prints_its_database_survives_a_stopped_station_and_hides_passw
             url = re.search(r'broker = "mqtt://([^"]+)@', config.read_text())
             assert url is not None
             secrets.add(url.group(1).split(":", 1)[1])
-        station = next(
-            pid for pid, line in command_lines.items() if "strp-hall-a.toml" in line
-        )
+        station = next(pid for pid, line in command_lines.items() if "strp-hall-a.toml" in line)
         os.kill(station, signal.SIGKILL)
         key = re.search(rf"127\.0\.0\.1:{port}/boards/strp\?key=(\S+)", output())
         assert key is not None
