@@ -1,5 +1,6 @@
 """What the dashboard reads, in one place: registry facts from the hub's queries, and
-opinions only through :func:`consent.boards.build_board`.
+opinions only through the consent layer (:func:`consent.boards.build_board`, and
+:func:`consent.history.own_history` for a festival's own history).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from consent import history
 from consent.boards import Board, build_board
+from consent.history import History
 from consent.plain import explain
 from consent.policy import Action, Policy
 from consent.sources import FestivalInfo
@@ -127,6 +130,11 @@ class _SomeFestivals(HubOpinions):
     def festivals(self) -> Sequence[FestivalInfo]:
         """Only the festivals asked for (and the viewer's own)."""
         return [f for f in super().festivals() if f.id in self.keep]
+
+
+def own_history(db: Database, info: FestivalInfo) -> History:
+    """The festival's own visitors per artwork, hour by hour, for its analyse view."""
+    return history.own_history(HubOpinions(db), info, now())
 
 
 def explanation(db: Database, info: FestivalInfo, policy: Policy) -> list[str]:

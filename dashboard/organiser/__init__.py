@@ -6,10 +6,20 @@ and an organiser sees only the festivals they manage."""
 from __future__ import annotations
 
 # Importing the route modules adds their routes to the blueprint.
-from dashboard.organiser import auth, exports, manage, pages, people, screens, stickers
+from dashboard.organiser import (
+    analyse,
+    auth,
+    exports,
+    manage,
+    pages,
+    people,
+    screens,
+    stickers,
+)
 from dashboard.organiser.area import blueprint
 
 __all__ = [
+    "analyse",
     "auth",
     "blueprint",
     "exports",

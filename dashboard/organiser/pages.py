@@ -1,5 +1,5 @@
 """The organiser's pages for one festival: registry and health, policy editor with
-preview, history, access log, receipts and the analyse view."""
+preview, history, access log and receipts."""
 
 from __future__ import annotations
 
@@ -457,25 +457,3 @@ def receipt_download(festival_id: str, number: int) -> Response:
     name = f"tapshare-{festival_id}-receipt-{number}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-@blueprint.route("/<festival_id>/analyse", methods=["GET", "POST"])
-@owner_required
-def analyse(festival_id: str) -> str:
-    """The analyse view: this festival's data and what others share for analysis.
-
-    Reading others' data writes their access logs, so only the page's form (a POST with
-    its CSRF token) reads it; a GET shows the form.
-    """
-    db = get_db()
-    info = data.festival(db, festival_id)
-    if request.method == "GET":
-        return render_template("organiser/analyse.html", festival=info, board=None)
-    organiser = current_organiser()
-    assert organiser is not None
-    body = data.board(
-        db, f"festival:{festival_id}", "analyse", accessor=organiser.email
-    ).model_dump(mode="json")
-    return render_template(
-        "organiser/analyse.html", festival=info, board=body, titles=section_titles(db, body)
-    )

@@ -1,0 +1,44 @@
+"""The analyse view: the festival's own opinions hour by hour (a chart drawn on the server,
+with a table of the same figures), and what other festivals share with it for analysis, at
+the level each grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+
+from dashboard import charts, data
+from dashboard.database import get_db
+from dashboard.organiser.area import blueprint
+from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.streams import section_titles
+
+
+@blueprint.route("/<festival_id>/analyse", methods=["GET", "POST"])
+@owner_required
+def analyse(festival_id: str) -> str:
+    """The analyse view: this festival's data and what others share for analysis.
+
+    Reading others' data writes their access logs, so only the page's form (a POST with
+    its CSRF token) reads it; a GET shows the festival's own history and the form.
+    """
+    db = get_db()
+    info = data.festival(db, festival_id)
+    history = data.own_history(db, info)
+    page: dict[str, Any] = {
+        "festival": info,
+        "history": history,
+        "chart": charts.history_chart(history) if history.series else None,
+        "board": None,
+    }
+    if request.method == "POST":
+        organiser = current_organiser()
+        assert organiser is not None
+        body = data.board(
+            db, f"festival:{festival_id}", "analyse", accessor=organiser.email
+        ).model_dump(mode="json")
+        page["board"] = body
+        page["others"] = [s for s in body["sections"] if s["festival"] != festival_id]
+        page["titles"] = section_titles(db, body)
+    return render_template("organiser/analyse.html", **page)
