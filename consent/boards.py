@@ -110,6 +110,22 @@ def build_board(
     return Board(viewer=viewer, generated_at=format_time(now), sections=sections)
 
 
+def grants(
+    source: OpinionSource, policies: PolicyStore, viewer: str, action: Action, now: datetime
+) -> list[tuple[FestivalInfo, Decision]]:
+    """The festivals that let ``viewer`` have something for ``action`` at ``now``, with
+    the decision (level, minimum, delay), in board order. Decides only: reads no opinion,
+    so nothing is logged."""
+    own = viewer_festival(viewer)
+    festivals = sorted(source.festivals(), key=lambda festival: (festival.id != own, festival.id))
+    found = []
+    for festival in festivals:
+        decision = _decision(festival, policies, viewer, action, now, None)
+        if decision.allowed:
+            found.append((festival, decision))
+    return found
+
+
 def _decision(
     festival: FestivalInfo,
     policies: PolicyStore,

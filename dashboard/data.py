@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from consent import history
+from consent import boards, history
 from consent.boards import Board, build_board
+from consent.decision import Decision
 from consent.history import History
 from consent.plain import explain
 from consent.policy import Action, Policy
@@ -130,6 +131,11 @@ class _SomeFestivals(HubOpinions):
     def festivals(self) -> Sequence[FestivalInfo]:
         """Only the festivals asked for (and the viewer's own)."""
         return [f for f in super().festivals() if f.id in self.keep]
+
+
+def grants(db: Database, viewer: str, action: Action) -> list[tuple[FestivalInfo, Decision]]:
+    """The festivals that let ``viewer`` have something for ``action`` now (no read)."""
+    return boards.grants(HubOpinions(db), PolicyStore(db), viewer, action, now())
 
 
 def own_history(db: Database, info: FestivalInfo) -> History:

@@ -5,6 +5,7 @@ an organiser's name."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -18,6 +19,7 @@ from dashboard.database import get_db
 from dashboard.i18n import gettext
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.streams import section_titles
 
 FORMATS = ("csv", "json")
 
@@ -60,23 +62,29 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 @blueprint.get("/<festival_id>/exports")
 @owner_required
 def exports(festival_id: str) -> str:
-    """The export form: whose data, in which format (reading it is a POST)."""
+    """Whose data the festival may export (decided, not read), and the form that prepares
+    an export of it."""
+    return _page(festival_id)
+
+
+def _page(festival_id: str, **extra: Any) -> str:
     db = get_db()
+    shared = data.grants(db, f"festival:{festival_id}", "export")
+    sharing = {info.id for info, _ in shared}
     return render_template(
         "organiser/exports.html",
         festival=data.festival(db, festival_id),
-        festivals=data.festivals(db),
+        grants=shared,
+        silent=[f for f in data.festivals(db) if f.id not in sharing],
         formats=FORMATS,
+        **extra,
     )
 
 
-@blueprint.post("/<festival_id>/export.<fmt>")
-@owner_required
-def export(festival_id: str, fmt: str) -> Response:
-    """The export as the festival may have it: the form's ``festival`` keeps one owner's
-    data."""
-    if fmt not in FORMATS:
-        raise NotFound(gettext("no export format %(format)s; use csv or json", format=repr(fmt)))
+def _export(festival_id: str) -> tuple[dict[str, Any], str]:
+    """Read the export the form asks for (``festival``: one owner, or every one that
+    shares): the board as JSON-ready data, and the files' base name. Reading others' data
+    lands in their access logs under the organiser's name."""
     db = get_db()
     owner = request.form.get("festival")
     if owner:
@@ -93,10 +101,47 @@ def export(festival_id: str, fmt: str) -> Response:
     body = board.model_dump(mode="json")
     if owner:
         body["sections"] = [s for s in body["sections"] if s["festival"] == owner]
-    name = f"tapshare-{festival_id}-{owner or 'all'}-export"
-    if fmt == "json":
-        response = Response(json.dumps(body, indent=2), mimetype="application/json")
-    else:
-        response = Response(to_csv(export_rows(body)), mimetype="text/csv")
+    return body, f"tapshare-{festival_id}-{owner or 'all'}-export"
+
+
+def export_files(body: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The export in each format: (media type, text)."""
+    return {
+        "json": ("application/json", json.dumps(body, indent=2, ensure_ascii=False)),
+        "csv": ("text/csv", to_csv(export_rows(body))),
+    }
+
+
+@blueprint.post("/<festival_id>/exports")
+@owner_required
+def export_prepare(festival_id: str) -> str:
+    """Read the export once and answer with what it holds, festival by festival (the
+    artworks withheld for too few visitors named), and its files to download."""
+    body, name = _export(festival_id)
+    titles = section_titles(get_db(), body)
+    downloads = [
+        (fmt, f"{name}.{fmt}", f"data:{media};base64," + base64.b64encode(text.encode()).decode())
+        for fmt, (media, text) in export_files(body).items()
+    ]
+    withheld_names = {
+        section["festival"]: [
+            titles.get(section["festival"], {}).get(artwork, artwork)
+            for artwork in section["withheld"]
+        ]
+        for section in body["sections"]
+    }
+    return _page(festival_id, export=body, withheld_names=withheld_names, downloads=downloads)
+
+
+@blueprint.post("/<festival_id>/export.<fmt>")
+@owner_required
+def export(festival_id: str, fmt: str) -> Response:
+    """The export as one file, for scripts: the form's ``festival`` keeps one owner's
+    data."""
+    if fmt not in FORMATS:
+        raise NotFound(gettext("no export format %(format)s; use csv or json", format=repr(fmt)))
+    body, name = _export(festival_id)
+    media, text = export_files(body)[fmt]
+    response = Response(text, mimetype=media)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

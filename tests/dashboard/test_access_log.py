@@ -4,6 +4,8 @@ organiser's name; the access log page shows every entry, a page at a time."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +19,12 @@ from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
 
 # The reads of strp's data that ddw's organiser can make, each of which strp's log records.
-LOGGED_READS = ["/organiser/ddw/analyse", "/organiser/ddw/export.csv", "/organiser/ddw/export.json"]
+LOGGED_READS = [
+    "/organiser/ddw/analyse",
+    "/organiser/ddw/exports",
+    "/organiser/ddw/export.csv",
+    "/organiser/ddw/export.json",
+]
 
 
 def log_size(db_path: Path, festival: str = "strp") -> int:
@@ -84,9 +91,33 @@ def test_the_exports_page_is_a_form_with_the_token(client, shared):
     token = login(client, OTHER)
     html = client.get("/organiser/ddw/exports").get_data(as_text=True)
     assert 'method="post"' in html and f'value="{token}"' in html
-    assert 'formaction="/organiser/ddw/export.csv"' in html
+    assert 'action="/organiser/ddw/exports"' in html
     assert 'href="/organiser/ddw/export.' not in html
+    assert 'data-grant="strp"' in html  # offered, decided without reading
     assert log_size(shared) == 0
+
+
+def test_a_prepared_export_is_read_once_names_what_is_withheld_and_offers_its_files(client, shared):
+    add_opinions(shared, "strp", "aw-2", ["love"], first_visitor=10)
+    add_opinions(shared, "strp", "aw-3", ["meh"], first_visitor=20)
+    set_policy(shared, "strp", [permit("festival:ddw", "export", level="artwork", min_visitors=2)])
+    token = login(client, OTHER)
+    page = client.get("/organiser/ddw/exports").get_data(as_text=True)
+    assert "per artwork, for artworks with at least 2 visitors." in page
+    assert "share nothing with Dutch Design Week for export: GLOW." in page
+    assert '<option value="glow">' not in page  # offered only where something is shared
+    ready = client.post(
+        "/organiser/ddw/exports", data={"csrf_token": token, "festival": "strp"}
+    ).get_data(as_text=True)
+    assert log_size(shared) == 1
+    assert "1 artwork is included, with its counts per choice." in ready
+    assert "2 artworks had fewer than 2 visitors and are not included: Tide, Murmur." in ready
+    found = re.findall(r'href="data:([^;]+);base64,([^"]+)" download="([^"]+)"', ready)
+    files = {name: (media, base64.b64decode(text).decode()) for media, text, name in found}
+    assert set(files) == {"tapshare-ddw-strp-export.csv", "tapshare-ddw-strp-export.json"}
+    exported = json.loads(files["tapshare-ddw-strp-export.json"][1])
+    assert exported["sections"][0]["withheld"] == ["aw-2", "aw-3"]
+    assert files["tapshare-ddw-strp-export.csv"][1].splitlines()[1].startswith("strp,")
 
 
 def fill_log(db_path: Path, count: int) -> None:
