@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from consent.decision import OWN, Decision, decide, viewer_festival
+from consent.history import HOURS, History, Series, hour_ends, shown
 from consent.policy import ACTIONS, Action, Level, Policy, Rule, format_time
 from consent.sources import Cell, FestivalInfo, OpinionSource
 from consent.store import PolicyStore
@@ -124,6 +125,33 @@ def grants(
         if decision.allowed:
             found.append((festival, decision))
     return found
+
+
+def own_history(
+    source: OpinionSource, festival: FestivalInfo, now: datetime, hours: int = HOURS
+) -> History:
+    """The festival's visitors per artwork at each hour's end; hours before its first
+    opinion are left out."""
+    ends = hour_ends(now, hours)
+    titles = source.artwork_titles(festival.id)
+    by_artwork: dict[str, list[int]] = {}
+    for index, end in enumerate(ends):
+        for cell in source.artwork_cells(festival.id, end):
+            if cell.artwork is not None:
+                by_artwork.setdefault(cell.artwork, [0] * len(ends))[index] = cell.visitors
+    first = min(
+        (i for values in by_artwork.values() for i, n in enumerate(values) if n),
+        default=len(ends) - 1,
+    )
+    series = tuple(
+        Series(
+            artwork,
+            titles.get(artwork, artwork),
+            tuple(shown(n, festival) for n in values[first:]),
+        )
+        for artwork, values in sorted(by_artwork.items())
+    )
+    return History(tuple(ends[first:]), series)
 
 
 def _decision(
@@ -239,11 +267,14 @@ def _warnings(policy: Policy, owner: str | None) -> list[tuple[str, tuple[Rule, 
     ]
     for total in totals:
         for detail in detailed:
+            fewest = detail.min_visitors
             warnings.append(
                 (
-                    f"{_words(total)} shows the festival total, and {_words(detail)} shows "
-                    f"artworks with at least {detail.min_visitors} visitors: whoever sees both "
-                    "can work out what the withheld artworks add up to",
+                    f"{_who(total).capitalize()} sees the festival's total {_PLACE[total.action]}, "
+                    f"and {_who(detail)} sees each artwork with at least {fewest} visitors "
+                    f"{_PLACE[detail.action]}. Whoever sees both can take the artworks shown "
+                    f"from the total and work out the opinions on the artworks with fewer "
+                    f"than {fewest} visitors, which were meant to stay hidden.",
                     (total, detail),
                 )
             )
@@ -254,8 +285,13 @@ def _warnings(policy: Policy, owner: str | None) -> list[tuple[str, tuple[Rule, 
         if broader is not None:
             warnings.append(
                 (
-                    f"{_words(rule)} cannot hide what {_words(broader)} shows to everyone, "
-                    f"{rule.to} included",
+                    f"Refusing {_who(rule)} {_PLACE[rule.action]} hides nothing: "
+                    + (
+                        "the public board shows the same to everyone"
+                        if rule.action == "display"
+                        else f"everyone may have the same {_PLACE[broader.action]}"
+                    )
+                    + f", {_who(rule)} included.",
                     (rule, broader),
                 )
             )
@@ -264,12 +300,31 @@ def _warnings(policy: Policy, owner: str | None) -> list[tuple[str, tuple[Rule, 
             if rule.to == f"festival:{owner}":
                 warnings.append(
                     (
-                        f"{_words(rule)} names {owner} itself; it has no effect, because a "
-                        "festival always sees all of its own data",
+                        f"A rule for {owner} itself has no effect: a festival always sees all "
+                        "of its own data.",
                         (rule,),
                     )
                 )
     return warnings
+
+
+#: Where each action puts the opinions, in words for warnings.
+_PLACE: dict[str, str] = {
+    "display": "on boards",
+    "analyse": "for analysis",
+    "export": "in exports",
+}
+
+
+def _who(rule: Rule) -> str:
+    """The audience of ``rule`` in words: the public, the network, festival ID, ..."""
+    if rule.to == "network":
+        return "the network (every festival without a rule of its own)"
+    if rule.to == "platform":
+        return "the platform operator"
+    if rule.to.startswith("festival:"):
+        return f"festival {rule.to.removeprefix('festival:')}"
+    return "the public"
 
 
 def _public_permit(rules: Sequence[Rule], prohibit: Rule) -> Rule | None:
@@ -277,7 +332,3 @@ def _public_permit(rules: Sequence[Rule], prohibit: Rule) -> Rule | None:
         if rule.effect == "permit" and rule.action == prohibit.action and rule.to == "public":
             return rule
     return None
-
-
-def _words(rule: Rule) -> str:
-    return f"the rule '{rule.describe()}'"

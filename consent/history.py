@@ -1,5 +1,6 @@
 """A festival's own opinions over time, for its analyse view: per artwork, how many
-visitors had given an opinion at the end of each hour.
+visitors had given an opinion at the end of each hour (counted by
+:func:`consent.boards.own_history`, the one module that reaches the counts).
 
 Only the festival itself reads its history this way, so no policy rule and no access log
 is involved (docs/policies.md: a festival always sees its own data). The festival's own
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from consent.sources import FestivalInfo, OpinionSource
+from consent.sources import FestivalInfo
 
 #: How far back the history reaches, in hours.
 HOURS = 24
@@ -41,32 +42,6 @@ def hour_ends(now: datetime, hours: int = HOURS) -> list[datetime]:
     return [end for end in ends if end < now] + [now]
 
 
-def own_history(
-    source: OpinionSource, festival: FestivalInfo, now: datetime, hours: int = HOURS
-) -> History:
-    """The festival's visitors per artwork at each hour's end; hours before its first
-    opinion are left out."""
-    ends = hour_ends(now, hours)
-    titles = source.artwork_titles(festival.id)
-    by_artwork: dict[str, list[int]] = {}
-    for index, end in enumerate(ends):
-        for cell in source.artwork_cells(festival.id, end):
-            if cell.artwork is not None:
-                by_artwork.setdefault(cell.artwork, [0] * len(ends))[index] = cell.visitors
-    first = min(
-        (i for values in by_artwork.values() for i, n in enumerate(values) if n),
-        default=len(ends) - 1,
-    )
-    series = tuple(
-        Series(
-            artwork,
-            titles.get(artwork, artwork),
-            tuple(_shown(n, festival) for n in values[first:]),
-        )
-        for artwork, values in sorted(by_artwork.items())
-    )
-    return History(tuple(ends[first:]), series)
-
-
-def _shown(visitors: int, festival: FestivalInfo) -> int | None:
+def shown(visitors: int, festival: FestivalInfo) -> int | None:
+    """``visitors`` as the festival's own boards show it: None below its minimum."""
     return visitors if visitors == 0 or visitors >= festival.board_min_visitors else None

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from consent import boards, history
+from consent import boards
 from consent.boards import Board, build_board
 from consent.decision import Decision
 from consent.history import History
@@ -140,7 +140,7 @@ def grants(db: Database, viewer: str, action: Action) -> list[tuple[FestivalInfo
 
 def own_history(db: Database, info: FestivalInfo) -> History:
     """The festival's own visitors per artwork, hour by hour, for its analyse view."""
-    return history.own_history(HubOpinions(db), info, now())
+    return boards.own_history(HubOpinions(db), info, now())
 
 
 def explanation(db: Database, info: FestivalInfo, policy: Policy) -> list[str]:
