@@ -427,12 +427,17 @@ def receipts(festival_id: str) -> str:
     store = data.policy_store(db)
     current = store.current(festival_id).version
     names = data.festival_names(db)
+    versions = store.history(festival_id)
+    # A version is in force from its own time until the next version's.
+    untils = [later.created_at for later in versions[1:]] + [None]
     found = [
         {
             "receipt": receipt(info, version, current=current),
             "words": policy_words(version.policy, names),
+            "since": version.created_at,
+            "until": until,
         }
-        for version in reversed(store.history(festival_id))
+        for version, until in reversed(list(zip(versions, untils, strict=True)))
     ]
     return render_template("organiser/receipts.html", festival=info, receipts=found)
 

@@ -292,8 +292,11 @@ def test_receipts_read_in_words_and_download_as_json(client, dash_db):
     set_policy(dash_db, "strp", [])
     login(client)
     html = client.get("/organiser/strp/receipts").get_data(as_text=True)
-    assert "<h2>Version 2: in force</h2>" in html
-    assert "<h2>Version 1: replaced by a later version</h2>" in html
+    assert "<h2>Version 2</h2>" in html and "UTC: this is the policy now." in html
+    assert re.search(
+        r"In force from \d\d \w{3} \d{4} \d\d:\d\d until .* UTC, then replaced by version 2\.", html
+    )
+    assert "urn:" not in html  # no record ids or other jargon on the page
     assert "Show on other festivals&#39; boards: totals per artwork, once 3 visitors" in html
     assert "&#34;schema_version&#34;" not in html and '"schema_version"' not in html
     response = client.get("/organiser/strp/receipts/1.json")
