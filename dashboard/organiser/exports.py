@@ -107,8 +107,8 @@ def _export(festival_id: str) -> tuple[dict[str, Any], str]:
 def export_files(body: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """The export in each format: (media type, text)."""
     return {
-        "json": ("application/json", json.dumps(body, indent=2, ensure_ascii=False)),
         "csv": ("text/csv", to_csv(export_rows(body))),
+        "json": ("application/json", json.dumps(body, indent=2, ensure_ascii=False)),
     }
 
 
