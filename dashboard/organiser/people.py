@@ -12,11 +12,11 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from dashboard import accounts, data
 from dashboard.database import get_db
+from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from dashboard import data
 from dashboard.database import get_db
+from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
 from hub import stickers
