@@ -247,3 +247,25 @@ def test_the_owner_alone_is_listed(app, client):
     login(client)
     page = client.get("/organiser/strp/organisers").get_data(as_text=True)
     assert f"{OWNER} (you)" in page and OTHER not in page
+
+
+def test_a_form_replayed_after_logout_changes_nothing(app, client):
+    token = login(client)
+    client.post("/organiser/logout", data={"csrf_token": token})
+    forms = {
+        "/organiser/strp/stations": {"station": "replay"},
+        "/organiser/strp/artworks": {"artwork": "replay", "title": "Replay"},
+        "/organiser/strp/organisers": {"do": "add", "email": "r@x.example", "make_password": "yes"},
+        "/organiser/strp/stickers": {"do": "add", "tag": "replay", "artwork": "aw-1"},
+    }
+    for url, form in forms.items():
+        response = client.post(url, data={**form, "csrf_token": token})
+        assert response.status_code in (302, 400), url
+        if response.status_code == 302:
+            assert response.headers["Location"].startswith("/organiser/login"), url
+    db = _db(app)
+    assert "replay" not in [s.id for s in store.list_stations(db, "strp")]
+    assert "replay" not in [a.id for a in store.list_artworks(db, "strp")]
+    assert stickers.list_stickers(db, "strp") == []
+    assert [e for e, _ in festival_organisers(db, "strp")] == [OWNER]
+    db.close()
