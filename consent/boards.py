@@ -8,7 +8,7 @@ that its current policy does not grant.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -232,18 +232,20 @@ def _board_cell(cell: Cell, title: str | None, choices: Sequence[str]) -> BoardC
 
 
 def policy_warnings_by_rule(
-    policy: Policy, owner: str | None = None
+    policy: Policy, owner: str | None = None, names: Mapping[str, str] | None = None
 ) -> dict[tuple[str, str], list[str]]:
     """Each warning of :func:`policy_warnings`, under the (``to``, ``action``) of every
     rule that causes it."""
     found: dict[tuple[str, str], list[str]] = {}
-    for warning, rules in _warnings(policy, owner):
+    for warning, rules in _warnings(policy, owner, names or {}):
         for rule in rules:
             found.setdefault((rule.to, rule.action), []).append(warning)
     return found
 
 
-def policy_warnings(policy: Policy, owner: str | None = None) -> list[str]:
+def policy_warnings(
+    policy: Policy, owner: str | None = None, names: Mapping[str, str] | None = None
+) -> list[str]:
     """Combinations of rules an organiser should know about before saving ``policy``.
 
     - A festival-level permit (its total counts every artwork) beside an artwork-level
@@ -255,10 +257,12 @@ def policy_warnings(policy: Policy, owner: str | None = None) -> list[str]:
     - With ``owner`` given: a rule naming the festival itself, which has no effect (a
       festival always sees all of its own data).
     """
-    return [warning for warning, _ in _warnings(policy, owner)]
+    return [warning for warning, _ in _warnings(policy, owner, names or {})]
 
 
-def _warnings(policy: Policy, owner: str | None) -> list[tuple[str, tuple[Rule, ...]]]:
+def _warnings(
+    policy: Policy, owner: str | None, names: Mapping[str, str]
+) -> list[tuple[str, tuple[Rule, ...]]]:
     warnings: list[tuple[str, tuple[Rule, ...]]] = []
     permits = [rule for rule in policy.rules if rule.effect == "permit"]
     totals = [rule for rule in permits if rule.level == "festival"]
@@ -268,10 +272,11 @@ def _warnings(policy: Policy, owner: str | None) -> list[tuple[str, tuple[Rule, 
     for total in totals:
         for detail in detailed:
             fewest = detail.min_visitors
+            who = _who(total, names)
             warnings.append(
                 (
-                    f"{_who(total).capitalize()} sees the festival's total {_PLACE[total.action]}, "
-                    f"and {_who(detail)} sees each artwork with at least {fewest} visitors "
+                    f"{who[:1].upper()}{who[1:]} sees the festival's total {_PLACE[total.action]}, "
+                    f"and {_who(detail, names)} sees each artwork with at least {fewest} visitors "
                     f"{_PLACE[detail.action]}. Whoever sees both can take the artworks shown "
                     f"from the total and work out the opinions on the artworks with fewer "
                     f"than {fewest} visitors, which were meant to stay hidden.",
@@ -285,13 +290,13 @@ def _warnings(policy: Policy, owner: str | None) -> list[tuple[str, tuple[Rule, 
         if broader is not None:
             warnings.append(
                 (
-                    f"Refusing {_who(rule)} {_PLACE[rule.action]} hides nothing: "
+                    f"Refusing {_who(rule, names)} {_PLACE[rule.action]} hides nothing: "
                     + (
                         "the public board shows the same to everyone"
                         if rule.action == "display"
                         else f"everyone may have the same {_PLACE[broader.action]}"
                     )
-                    + f", {_who(rule)} included.",
+                    + f", {_who(rule, names)} included.",
                     (rule, broader),
                 )
             )
@@ -300,7 +305,8 @@ def _warnings(policy: Policy, owner: str | None) -> list[tuple[str, tuple[Rule, 
             if rule.to == f"festival:{owner}":
                 warnings.append(
                     (
-                        f"A rule for {owner} itself has no effect: a festival always sees all "
+                        f"A rule for {names.get(owner, owner)} itself has no effect: a festival "
+                        "always sees all "
                         "of its own data.",
                         (rule,),
                     )
@@ -316,14 +322,15 @@ _PLACE: dict[str, str] = {
 }
 
 
-def _who(rule: Rule) -> str:
-    """The audience of ``rule`` in words: the public, the network, festival ID, ..."""
+def _who(rule: Rule, names: Mapping[str, str]) -> str:
+    """The audience of ``rule`` in words: the public, the network, a festival by name."""
     if rule.to == "network":
         return "the network (every festival without a rule of its own)"
     if rule.to == "platform":
         return "the platform operator"
     if rule.to.startswith("festival:"):
-        return f"festival {rule.to.removeprefix('festival:')}"
+        festival_id = rule.to.removeprefix("festival:")
+        return names.get(festival_id, f"festival {festival_id}")
     return "the public"
 
 

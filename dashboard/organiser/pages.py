@@ -197,7 +197,7 @@ def _preview(
         "preview": body,
         "nothing": nothing,
         "titles": section_titles(db, body),
-        "warnings": policy_warnings(draft),
+        "warnings": policy_warnings(draft, names=data.festival_names(db)),
         "explanation": data.explanation(db, info, draft),
     }
     if audience == URBAN_PLATFORM:

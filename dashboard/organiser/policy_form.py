@@ -247,7 +247,7 @@ def row_words(to: str, action: Action, rule: Rule | None, names: Mapping[str, st
 def describe_form(form: PolicyForm, policy: Policy | None, names: Mapping[str, str]) -> None:
     """Put each row's words and warnings on it (from ``policy``, when it was accepted)."""
     rules = {(rule.to, rule.action): rule for rule in policy.rules} if policy else {}
-    warned = policy_warnings_by_rule(policy) if policy else {}
+    warned = policy_warnings_by_rule(policy, names=names) if policy else {}
     for row in form.rows:
         rule = rules.get((row.to, row.action))
         row.words = row_words(row.to, row.action, rule, names)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import data
 from dashboard.accounts import add_organiser
 from tapshare.database import connect
 from tests.dashboard.browser import browser_page, chromium, screenshot
-from tests.dashboard.conftest import OWNER, PASSWORD
+from tests.dashboard.conftest import OTHER, OWNER, PASSWORD
 from tests.dashboard.live import LiveServer
 from tests.dashboard.opinions import add_opinions, set_station_state
 from tests.dashboard.policies import permit, set_policy
@@ -51,6 +52,7 @@ def festival_day(dash_db, app):
         [
             permit("public", "display", level="festival", min_visitors=5),
             permit("network", "display", level="artwork", min_visitors=3),
+            permit("festival:ddw", "analyse", level="artwork", min_visitors=2),
         ],
     )
     set_policy(
@@ -62,6 +64,8 @@ def festival_day(dash_db, app):
         ],
     )
     db = connect(dash_db)
+    for _ in range(3):  # ddw's organiser reads strp's data: strp's access log has entries
+        data.board(db, "festival:ddw", "analyse", accessor=OTHER, owners=["strp"])
     add_organiser(db, "glow", OWNER, PASSWORD)
     db.close()
     server = LiveServer(app)
