@@ -9,7 +9,9 @@ from flask import Flask, Response, request
 
 from dashboard.access import ScreenKeyChecks
 from dashboard.accounts import SESSION_LIFETIME, PasswordChecks, secret_key
+from dashboard.board_view import BoardView
 from dashboard.cache import BoardCache
+from dashboard.commits import CommitWatcher
 from dashboard.database import close_db, connect
 from dashboard.metrics import Metrics
 from dashboard.streams import BoardStreams
@@ -96,11 +98,14 @@ def create_app(
 
     app.extensions["tapshare_metrics"] = Metrics()
     app.extensions["tapshare_password_checks"] = PasswordChecks(password_checks)
-    board_cache = BoardCache(db_path, board_cache_seconds)
+    # One watcher of commits: the boards, the screen keys and the streams all follow it.
+    commits = CommitWatcher(db_path)
+    board_cache: BoardCache[BoardView] = BoardCache(commits, board_cache_seconds)
     app.extensions["tapshare_board_cache"] = board_cache
-    app.extensions["tapshare_screen_keys"] = ScreenKeyChecks(board_cache.generation)
+    app.extensions["tapshare_screen_keys"] = ScreenKeyChecks(commits.generation)
     streams = BoardStreams(
         app,
+        board_cache,
         poll_interval=poll_interval,
         refresh_interval=refresh_interval,
         heartbeat_interval=heartbeat_interval,

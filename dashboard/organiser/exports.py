@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, render_template, request
 from werkzeug.exceptions import NotFound
 
-from dashboard import data
+from dashboard import festivals, opinions
 from dashboard.database import get_db
 from dashboard.i18n import gettext
 from dashboard.organiser.area import blueprint
@@ -64,8 +64,8 @@ def exports(festival_id: str) -> str:
     db = get_db()
     return render_template(
         "organiser/exports.html",
-        festival=data.festival(db, festival_id),
-        festivals=data.festivals(db),
+        festival=festivals.festival(db, festival_id),
+        festivals=festivals.festivals(db),
         formats=FORMATS,
     )
 
@@ -80,10 +80,10 @@ def export(festival_id: str, fmt: str) -> Response:
     db = get_db()
     owner = request.form.get("festival")
     if owner:
-        data.festival(db, owner)
+        festivals.festival(db, owner)
     organiser = current_organiser()
     assert organiser is not None
-    board = data.board(
+    board = opinions.board(
         db,
         f"festival:{festival_id}",
         "export",

@@ -2,37 +2,64 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 import dashboard.database
 from dashboard.cache import BoardCache
+from dashboard.commits import CommitWatcher
 from tapshare.database import connect
 from tests.dashboard.conftest import keyed
 
 
-def test_boards_are_reused_until_a_commit(dash_db):
-    cache = BoardCache(dash_db, max_age=3600)
+@pytest.fixture
+def commits(dash_db):
+    watcher = CommitWatcher(dash_db)
+    yield watcher
+    watcher.close()
+
+
+def counter():
+    """A board computation that returns how often it ran."""
     computed = []
 
     def compute():
         computed.append(1)
         return {"n": len(computed)}
 
+    return compute, computed
+
+
+def test_boards_are_reused_until_a_commit(dash_db, commits):
+    cache = BoardCache(commits, max_age=3600)
+    compute, computed = counter()
     first = cache.get("strp", compute)
     assert cache.get("strp", compute) is first and len(computed) == 1
-    assert cache.get("ddw", compute).body == {"n": 2}
+    assert cache.get("ddw", compute) == {"n": 2}
     db = connect(dash_db)
     with db.conn:
         db.execute("insert into dashboard_settings (name, value) values ('x', 'y')")
     db.close()
-    assert cache.get("strp", compute).body == {"n": 3}
-    assert cache.get("strp", compute).json == b'{"n":3}'
-    cache.close()
+    assert cache.get("strp", compute) == {"n": 3}
+    assert cache.get("strp", compute) == {"n": 3}
 
 
-def test_a_zero_max_age_never_keeps_a_board(dash_db):
-    cache = BoardCache(dash_db, max_age=0)
-    computed = []
-    cache.get("strp", lambda: {"n": computed.append(1) or len(computed)})
-    cache.get("strp", lambda: {"n": computed.append(1) or len(computed)})
+def test_a_board_computed_before_a_moment_is_not_served_after_it(commits):
+    cache = BoardCache(commits, max_age=3600)
+    compute, _ = counter()
+    cache.get("strp", compute)
+    moment = time.monotonic()
+    assert cache.get("strp", compute, since=moment) == {"n": 2}
+    assert cache.get("strp", compute, since=moment) == {"n": 2}
+    assert cache.get("strp", compute) == {"n": 2}
+
+
+def test_a_zero_max_age_never_keeps_a_board(commits):
+    cache = BoardCache(commits, max_age=0)
+    compute, computed = counter()
+    cache.get("strp", compute)
+    cache.get("strp", compute)
     assert len(computed) == 2
 
 

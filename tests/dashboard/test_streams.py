@@ -120,16 +120,16 @@ def test_a_client_leaving_frees_its_slot_long_before_the_keep_alive(dash_db, scr
 def test_streams_opening_together_share_one_computation(live, dash_db, monkeypatch, screen_keys):
     from concurrent.futures import ThreadPoolExecutor
 
-    from dashboard import streams as streams_module
+    from dashboard import board_view
 
     renders = []
-    real = streams_module.render_board
+    real = board_view.board_view
 
     def counted(*args, **kwargs):
-        renders.append(args[2])
+        renders.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(streams_module, "render_board", counted)
+    monkeypatch.setattr(board_view, "board_view", counted)
     with ThreadPoolExecutor(16) as pool:
         opened = list(
             pool.map(
