@@ -14,7 +14,7 @@ from dashboard.cache import BoardCache
 from dashboard.commits import CommitWatcher
 from dashboard.database import close_db, connect
 from dashboard.metrics import Metrics
-from dashboard.streams import BoardStreams
+from dashboard.streams import BoardStreams, StreamSettings
 from dashboard.web_votes import WebVotes
 
 #: Open event streams one client may hold (a venue's screens may share one address).
@@ -103,15 +103,14 @@ def create_app(
     board_cache: BoardCache[BoardView] = BoardCache(commits, board_cache_seconds)
     app.extensions["tapshare_board_cache"] = board_cache
     app.extensions["tapshare_screen_keys"] = ScreenKeyChecks(commits.generation)
-    streams = BoardStreams(
-        app,
-        board_cache,
+    settings = StreamSettings(
         poll_interval=poll_interval,
         refresh_interval=refresh_interval,
         heartbeat_interval=heartbeat_interval,
         max_streams=max_streams,
         max_streams_per_client=max_streams_per_client,
     )
+    streams = BoardStreams(app, board_cache, settings)
     app.extensions["tapshare_streams"] = streams
 
     from dashboard import api, boards, errors, i18n, metrics, ngsi, organiser, phones

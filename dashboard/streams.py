@@ -145,27 +145,25 @@ class Watch:
             on_close()
 
 
+@dataclass(frozen=True, slots=True)
+class StreamSettings:
+    """How often the stream thread looks and how many streams may be open (see
+    :func:`dashboard.create_app`)."""
+
+    poll_interval: float
+    refresh_interval: float
+    heartbeat_interval: float
+    max_streams: int
+    max_streams_per_client: int
+
+
 class BoardStreams:
     """Every open event stream of one dashboard process, fed by one polling thread."""
 
-    def __init__(
-        self,
-        app: Flask,
-        boards: BoardCache[BoardView],
-        *,
-        poll_interval: float,
-        refresh_interval: float,
-        heartbeat_interval: float,
-        max_streams: int,
-        max_streams_per_client: int,
-    ) -> None:
+    def __init__(self, app: Flask, boards: BoardCache[BoardView], settings: StreamSettings) -> None:
         self.app = app
         self.boards = boards
-        self.poll_interval = poll_interval
-        self.refresh_interval = refresh_interval
-        self.heartbeat_interval = heartbeat_interval
-        self.max_streams = max_streams
-        self.max_streams_per_client = max_streams_per_client
+        self.settings = settings
         self._lock = threading.Lock()
         self._boards: dict[str, BoardState] = {}
         self._clients: Counter[str] = Counter()
@@ -240,12 +238,13 @@ class BoardStreams:
         :func:`dashboard.clients.client_key`); raises :class:`TooManyStreams` when every
         slot is taken and :class:`TooManyStreamsFromClient` when this client holds its
         share. The slot is held until the stream from :meth:`events` is closed."""
+        limits = self.settings
         with self._lock:
-            if sum(s.watchers for s in self._boards.values()) >= self.max_streams:
-                raise TooManyStreams(f"{self.max_streams} streams are open already")
-            if self._clients[client] >= self.max_streams_per_client:
+            if sum(s.watchers for s in self._boards.values()) >= limits.max_streams:
+                raise TooManyStreams(f"{limits.max_streams} streams are open already")
+            if self._clients[client] >= limits.max_streams_per_client:
                 raise TooManyStreamsFromClient(
-                    f"this client has {self.max_streams_per_client} streams open already, "
+                    f"this client has {limits.max_streams_per_client} streams open already, "
                     "as many as one client may"
                 )
             self._clients[client] += 1
@@ -302,7 +301,7 @@ class BoardStreams:
             with state.changed:
                 state.changed.wait_for(
                     functools.partial(self._news, state, fmt, seen, watch),
-                    timeout=self.heartbeat_interval,
+                    timeout=self.settings.heartbeat_interval,
                 )
                 version, payloads = state.version, state.payloads
             if self._stopping.is_set() or watch.gone:
@@ -349,7 +348,7 @@ class BoardStreams:
         last_generation = None
         next_refresh = 0.0
         next_boundary = NEVER
-        while not self._stopping.wait(self.poll_interval):
+        while not self._stopping.wait(self.settings.poll_interval):
             try:
                 self._sweep()
                 if db is None:
@@ -361,7 +360,7 @@ class BoardStreams:
                     continue
                 if committed:
                     self._end_revoked(db)
-                last_generation, next_refresh = generation, clock + self.refresh_interval
+                last_generation, next_refresh = generation, clock + self.settings.refresh_interval
                 next_boundary = self._boundaries.after(db, wall)
                 # Only the clock moved: boards computed before now may be out of date.
                 since = None if committed else clock

@@ -14,10 +14,17 @@ from tests.dashboard.conftest import keyed
 
 
 @pytest.fixture
-def commits(dash_db):
-    watcher = CommitWatcher(dash_db)
-    yield watcher
-    watcher.close()
+def cache_of(dash_db):
+    """Makes board caches of the test database that keep boards ``max_age`` seconds."""
+    watchers = []
+
+    def make(max_age):
+        watchers.append(CommitWatcher(dash_db))
+        return BoardCache(watchers[-1], max_age)
+
+    yield make
+    for watcher in watchers:
+        watcher.close()
 
 
 def counter():
@@ -31,8 +38,8 @@ def counter():
     return compute, computed
 
 
-def test_boards_are_reused_until_a_commit(dash_db, commits):
-    cache = BoardCache(commits, max_age=3600)
+def test_boards_are_reused_until_a_commit(dash_db, cache_of):
+    cache = cache_of(3600)
     compute, computed = counter()
     first = cache.get("strp", compute)
     assert cache.get("strp", compute) is first and len(computed) == 1
@@ -45,8 +52,8 @@ def test_boards_are_reused_until_a_commit(dash_db, commits):
     assert cache.get("strp", compute) == {"n": 3}
 
 
-def test_a_board_computed_before_a_moment_is_not_served_after_it(commits):
-    cache = BoardCache(commits, max_age=3600)
+def test_a_board_computed_before_a_moment_is_not_served_after_it(cache_of):
+    cache = cache_of(3600)
     compute, _ = counter()
     cache.get("strp", compute)
     moment = time.monotonic()
@@ -55,8 +62,8 @@ def test_a_board_computed_before_a_moment_is_not_served_after_it(commits):
     assert cache.get("strp", compute) == {"n": 2}
 
 
-def test_a_zero_max_age_never_keeps_a_board(commits):
-    cache = BoardCache(commits, max_age=0)
+def test_a_zero_max_age_never_keeps_a_board(cache_of):
+    cache = cache_of(0)
     compute, computed = counter()
     cache.get("strp", compute)
     cache.get("strp", compute)
