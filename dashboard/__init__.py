@@ -60,17 +60,17 @@ def create_app(
 ) -> Flask:
     """The dashboard on the (already migrated) database at ``db_path``.
 
-    ``poll_interval`` is how often (seconds) the stream thread asks SQLite whether anything
-    was committed; ``refresh_interval`` how often open boards are recomputed anyway, for
-    delays and validity windows that move with the clock; ``max_streams`` caps open event
-    streams (each holds a server thread), ``max_streams_per_client`` those of one client
-    (an address, an IPv6 /64); ``board_cache_seconds`` how long an audience
-    board may be served again while nothing is committed (0: never). ``secure_cookies``
-    marks cookies HTTPS-only, for a dashboard served behind TLS. ``metrics_token``, when
-    given, is the bearer token ``/metrics`` asks for. ``password_checks`` bounds the login
-    password checks that run at once (each holds about 32 MiB); a login beyond them gets
-    503 with ``Retry-After``. ``web_votes`` publishes votes from
-    phones (None: the vote pages say voting by phone is not set up).
+    ``poll_interval`` is how often (seconds) the stream thread asks the commit watcher
+    whether anything was committed; ``refresh_interval`` how often open boards are
+    recomputed anyway, for delays and validity windows that move with the clock;
+    ``max_streams`` caps open event streams (each holds a server thread),
+    ``max_streams_per_client`` those of one client (an address, an IPv6 /64);
+    ``board_cache_seconds`` how long an audience board may be served again while nothing is
+    committed (0: never). ``secure_cookies`` marks cookies HTTPS-only, for a dashboard
+    served behind TLS. ``metrics_token``, when given, is the bearer token ``/metrics`` asks
+    for. ``password_checks`` bounds the login password checks that run at once (each holds
+    about 32 MiB); a login beyond them gets 503 with ``Retry-After``. ``web_votes``
+    publishes votes from phones (None: the vote pages say voting by phone is not set up).
     """
     app = Flask(__name__)
     db = connect(db_path)

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_MILLISECONDS = 2000
-FORMATS = ("json", "html")
 
 
 class TooManyStreams(RuntimeError):
