@@ -234,14 +234,8 @@ def policy_submit(festival_id: str) -> Response | tuple[str, int]:
         text = _policy_json(draft) if draft is not None else _policy_json(current)
     shown: dict[str, Any] = {"audience": audience, "action": action}
     if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
-        return _editor(
-            festival_id,
-            text,
-            form,
-            draft,
-            400,
-            errors=[gettext("unknown audience: %(audience)s", audience=audience)],
-        )
+        problem = gettext("unknown audience: %(audience)s", audience=audience)
+        return _editor(festival_id, text, form, draft, 400, errors=[problem])
     if action not in opinions.ACTIONS:
         problem = gettext("unknown action: %(action)s", action=action)
         return _editor(festival_id, text, form, draft, 400, errors=[problem])
