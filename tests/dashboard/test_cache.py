@@ -86,3 +86,10 @@ def test_a_kept_board_is_served_without_a_connection_and_unknown_ids_still_fail(
     assert again.status_code == 200 and opened == []
     assert client.get("/api/v1/boards/nope").status_code == 404
     assert opened == [1]
+
+
+def test_a_kept_public_board_is_titled_in_each_readers_language(client):
+    dutch = client.get("/boards/public", headers={"Accept-Language": "nl"})
+    english = client.get("/boards/public", headers={"Accept-Language": "en"})
+    assert "<h1>Openbaar bord</h1>" in dutch.get_data(as_text=True)
+    assert "<h1>Public board</h1>" in english.get_data(as_text=True)
