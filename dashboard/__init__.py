@@ -9,10 +9,12 @@ from flask import Flask, Response, request
 
 from dashboard.access import ScreenKeyChecks
 from dashboard.accounts import SESSION_LIFETIME, PasswordChecks, secret_key
+from dashboard.board_view import BoardView
 from dashboard.cache import BoardCache
+from dashboard.commits import CommitWatcher
 from dashboard.database import close_db, connect
 from dashboard.metrics import Metrics
-from dashboard.streams import BoardStreams
+from dashboard.streams import BoardStreams, StreamSettings
 from dashboard.web_votes import WebVotes
 
 #: Open event streams one client may hold (a venue's screens may share one address).
@@ -59,19 +61,19 @@ def create_app(
 ) -> Flask:
     """The dashboard on the (already migrated) database at ``db_path``.
 
-    ``poll_interval`` is how often (seconds) the stream thread asks SQLite whether anything
-    was committed; ``refresh_interval`` how often open boards are recomputed anyway, for
-    delays and validity windows that move with the clock; ``max_streams`` caps open event
-    streams (each holds a server thread), ``max_streams_per_client`` those of one client
-    (an address, an IPv6 /64); ``board_cache_seconds`` how long an audience
-    board may be served again while nothing is committed (0: never). ``secure_cookies``
-    marks cookies HTTPS-only, for a dashboard served behind TLS. ``metrics_token``, when
-    given, is the bearer token ``/metrics`` asks for. ``password_checks`` bounds the login
-    password checks that run at once (each holds about 32 MiB); a login beyond them gets
-    503 with ``Retry-After``. ``web_votes`` publishes votes from
-    phones (None: the vote pages say voting by phone is not set up). ``station_broker`` is
-    the broker address written into the station.toml of a station added from the web (the
-    station's own credentials replace any it carries).
+    ``poll_interval`` is how often (seconds) the stream thread asks the commit watcher
+    whether anything was committed; ``refresh_interval`` how often open boards are
+    recomputed anyway, for delays and validity windows that move with the clock;
+    ``max_streams`` caps open event streams (each holds a server thread),
+    ``max_streams_per_client`` those of one client (an address, an IPv6 /64);
+    ``board_cache_seconds`` how long an audience board may be served again while nothing is
+    committed (0: never). ``secure_cookies`` marks cookies HTTPS-only, for a dashboard
+    served behind TLS. ``metrics_token``, when given, is the bearer token ``/metrics`` asks
+    for. ``password_checks`` bounds the login password checks that run at once (each holds
+    about 32 MiB); a login beyond them gets 503 with ``Retry-After``. ``web_votes``
+    publishes votes from phones (None: the vote pages say voting by phone is not set up).
+    ``station_broker`` is the broker address written into the station.toml of a station
+    added from the web (the station's own credentials replace any it carries).
     """
     app = Flask(__name__)
     db = connect(db_path)
@@ -100,17 +102,19 @@ def create_app(
 
     app.extensions["tapshare_metrics"] = Metrics()
     app.extensions["tapshare_password_checks"] = PasswordChecks(password_checks)
-    board_cache = BoardCache(db_path, board_cache_seconds)
+    # One watcher of commits: the boards, the screen keys and the streams all follow it.
+    commits = CommitWatcher(db_path)
+    board_cache: BoardCache[BoardView] = BoardCache(commits, board_cache_seconds)
     app.extensions["tapshare_board_cache"] = board_cache
-    app.extensions["tapshare_screen_keys"] = ScreenKeyChecks(board_cache.generation)
-    streams = BoardStreams(
-        app,
+    app.extensions["tapshare_screen_keys"] = ScreenKeyChecks(commits.generation)
+    settings = StreamSettings(
         poll_interval=poll_interval,
         refresh_interval=refresh_interval,
         heartbeat_interval=heartbeat_interval,
         max_streams=max_streams,
         max_streams_per_client=max_streams_per_client,
     )
+    streams = BoardStreams(app, board_cache, settings)
     app.extensions["tapshare_streams"] = streams
 
     from dashboard import api, boards, errors, i18n, metrics, ngsi, organiser, phones

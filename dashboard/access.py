@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from flask import current_app, request, session
 
-from dashboard import data, screens
+from dashboard import opinions, screens
 from dashboard.database import get_db
 from dashboard.screens import Access
 
@@ -96,7 +96,7 @@ def given_key() -> str | None:
 def board_access(board_id: str) -> Access | None:
     """What lets this request see board ``board_id`` (None: the public board, open to
     all); raises :class:`ScreenKeyNeeded` when nothing does."""
-    if board_id == data.PUBLIC:
+    if board_id == opinions.PUBLIC:
         return None
     key = given_key()
     if key is not None:

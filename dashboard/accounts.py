@@ -361,7 +361,8 @@ def session_organiser(db: Database, token: str) -> Organiser | None:
     ).fetchone()
     if row is None:
         return None
-    return Organiser(row[0], row[1], _festivals_of(db, row[0]))
+    organiser_id, email = row
+    return Organiser(organiser_id, email, _festivals_of(db, organiser_id))
 
 
 def close_session(db: Database, token: str) -> None:

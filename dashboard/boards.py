@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
-from dashboard import data
+from consent.store import PolicyStore
+from dashboard import festivals
 from dashboard.access import board_access
-from dashboard.api import checked_board_id, display_board, metrics, stream_response
+from dashboard.audience import checked_board_id, display_board, stream_response
 from dashboard.database import get_db
-from dashboard.i18n import gettext
-from dashboard.streams import section_titles
+from dashboard.metrics import metrics
+from hub import queries
 
 blueprint = Blueprint("boards", __name__)
 
@@ -17,28 +18,15 @@ blueprint = Blueprint("boards", __name__)
 @blueprint.get("/")
 def index() -> str:
     """Every festival, with links to its board and its transparency page."""
-    return render_template("index.html", festivals=data.festivals(get_db()))
+    return render_template("index.html", festivals=festivals.festivals(get_db()))
 
 
 @blueprint.get("/boards/<board_id>")
 def board(board_id: str) -> str:
     """A live board, rendered on the server so that it shows without JavaScript."""
     board_access(checked_board_id(board_id))
-    db = get_db()
     metrics().board_request("page")
-    body = display_board(board_id).body
-    if board_id == data.PUBLIC:
-        title, offline = gettext("Public board"), []
-    else:
-        title, offline = data.festival(db, board_id).name, data.offline_stations(db, board_id)
-    return render_template(
-        "board.html",
-        board=body,
-        board_id=board_id,
-        title=title,
-        offline=offline,
-        titles=section_titles(db, body),
-    )
+    return render_template("board.html", **display_board(board_id).context())
 
 
 @blueprint.get("/boards/<board_id>/events")
@@ -51,12 +39,12 @@ def board_events(board_id: str) -> Response:
 def transparency(festival_id: str) -> str:
     """What a festival shares with whom, in plain words; its stations; how to erase."""
     db = get_db()
-    info = data.festival(db, festival_id)
-    current = data.policy_store(db).current(festival_id)
+    info = festivals.festival(db, festival_id)
+    current = PolicyStore(db).current(festival_id)
     return render_template(
         "transparency.html",
         festival=info,
-        explanation=data.explanation(db, info, current.policy),
+        explanation=festivals.explanation(db, info, current.policy),
         policy_version=current.version,
-        stations=data.stations(db, festival_id),
+        stations=queries.stations(db, festival_id),
     )

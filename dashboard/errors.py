@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, Unauthorized
 
 from dashboard.access import ScreenKeyNeeded
-from dashboard.data import UnknownFestival, festival
 from dashboard.database import get_db
+from dashboard.festivals import UnknownFestival, festival
 from dashboard.i18n import gettext
 
 log = logging.getLogger(__name__)

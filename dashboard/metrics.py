@@ -33,6 +33,7 @@ from werkzeug.exceptions import Unauthorized
 
 from dashboard.database import get_db
 from dashboard.errors import error_response
+from dashboard.streams import board_streams
 from hub import metrics as hub_metrics
 from hub import queries
 
@@ -123,6 +124,12 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+def metrics() -> Metrics:
+    """The app's metrics."""
+    found: Metrics = current_app.extensions["tapshare_metrics"]
+    return found
+
+
 def _request_hub_counters() -> list[Sample]:
     return list(queries.counters(get_db()))
 
@@ -147,6 +154,6 @@ def prometheus() -> Response:
         response = error_response(Unauthorized("/metrics needs its bearer token."))
         response.headers["WWW-Authenticate"] = 'Bearer realm="tapshare metrics"'
         return response
-    metrics: Metrics = current_app.extensions["tapshare_metrics"]
-    metrics.open_streams.set(current_app.extensions["tapshare_streams"].open_streams)
-    return Response(metrics.exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+    found = metrics()
+    found.open_streams.set(board_streams().open_streams)
+    return Response(found.exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -29,7 +29,8 @@ from sqlite_utils import Database
 
 from consent.receipts import receipt
 from consent.sources import FestivalInfo
-from dashboard import data
+from consent.store import PolicyStore
+from dashboard import festivals
 from dashboard.database import get_db
 from dashboard.web_votes import Kept, WebVotes, web_pseudonym, web_votes
 from hub import stickers, store
@@ -260,13 +261,13 @@ def my_page(festival_id: str) -> Response:
             {"title": o.title, "choice": o.choice, "when": _when(o.tapped_us)}
             for o in stickers.visitor_opinions(db, festival_id, visitor)
         ]
-    current = data.policy_store(db).current(festival_id)
+    current = PolicyStore(db).current(festival_id)
     return _page(
         "phone/my.html",
         festival=info,
         opinions=opinions,
         csrf=_csrf(festival_id, visitor_id) if visitor_id else None,
-        explanation=data.explanation(db, _info(info), current.policy),
+        explanation=festivals.explanation(db, _info(info), current.policy),
         receipt=json.dumps(receipt(_info(info), current, current=current.version), indent=2),
     )
 

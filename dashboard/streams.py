@@ -1,38 +1,40 @@
 """Live boards over server-sent events, cheaply.
 
-One background thread asks SQLite a few times a second whether anything was committed
-(``PRAGMA data_version`` changes when another connection commits). Only then, at the next
-moment a rule's validity window opens or closes, and every few seconds anyway (delays move
-with the clock), it recomputes each board that somebody is watching — once per board,
-however many people watch it — and wakes the watchers only when the board really changed.
-Each open stream waits on a condition variable; slow clients skip intermediate versions and
-always get the latest board. Streams that open together wait for one computation of their
-board, and the same thread ends the streams whose clients have left, so that their slots
-free at once, and, after each commit, the streams whose screen key was revoked or whose
+One background thread asks the commit watcher (:mod:`dashboard.commits`) ten times a
+second whether anything was committed. Only then, at the next moment a rule's validity
+window opens or closes, and every few seconds anyway (delays move with the clock), it
+takes each board that somebody is watching from the board cache (:mod:`dashboard.cache`,
+so that it is computed once per board, however many people watch it and whatever pages
+ask for it) and wakes the watchers only when the board really changed. Each open stream
+waits on a condition variable; slow clients skip intermediate versions and always get the
+latest board. Streams that open together wait for one computation of their board, and
+the same thread ends the streams whose clients have left, so that their slots free at
+once, and, after each commit, the streams whose screen key was revoked or whose
 organiser logged out. One client (an address, or an IPv6 /64) may hold only so many
 streams, so that it cannot take every slot.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
-import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from flask import render_template
+from flask import current_app
 from sqlite_utils import Database
 
-from dashboard import data
+from dashboard import board_view as views
+from dashboard import opinions
+from dashboard.board_view import BoardView
+from dashboard.cache import BoardCache
 from dashboard.database import connect
 from dashboard.screens import Access, still_valid
+from dashboard.validity import NEVER, ValidityBoundaries
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -40,9 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_MILLISECONDS = 2000
-FORMATS = ("json", "html")
-#: No validity window opens or closes (see :class:`ValidityBoundaries`).
-NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class TooManyStreams(RuntimeError):
@@ -86,38 +85,21 @@ class BoardState:
         return sum(self.formats.values())
 
 
-def render_board(
-    app: Flask, db: Database, board_id: str, formats: Collection[str]
-) -> tuple[str, dict[str, str]]:
-    """A board's fingerprint (its content without the time it was generated) and its
-    stream payloads in ``formats``: the API's JSON board, the page's HTML fragment."""
-    board = data.board(db, data.viewer_for(board_id))
-    body = board.model_dump(mode="json")
-    offline = [] if board_id == data.PUBLIC else data.offline_stations(db, board_id)
-    content = {key: value for key, value in body.items() if key != "generated_at"}
-    fingerprint = json.dumps({"board": content, "offline": offline})
+def board_streams() -> BoardStreams:
+    """The app's live board streams."""
+    found: BoardStreams = current_app.extensions["tapshare_streams"]
+    return found
+
+
+def _payloads(app: Flask, view: BoardView, formats: Collection[str]) -> dict[str, str]:
+    """A board's stream payloads in ``formats``: the API's JSON board, the page's HTML."""
     payloads = {}
     if "json" in formats:
-        payloads["json"] = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        payloads["json"] = view.json.decode()
     if "html" in formats:
         with app.app_context():
-            payloads["html"] = render_template(
-                "_board.html",
-                board=body,
-                board_id=board_id,
-                offline=offline,
-                titles=section_titles(db, body),
-            )
-    return fingerprint, payloads
-
-
-def section_titles(db: Database, body: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Artwork titles of every festival with a section, for naming withheld artworks."""
-    return {
-        section["festival"]: data.artwork_titles(db, section["festival"])
-        for section in body["sections"]
-        if section["withheld"]
-    }
+            payloads["html"] = view.fragment()
+    return payloads
 
 
 def _events(payloads: dict[str, str], version: int) -> dict[str, bytes]:
@@ -162,25 +144,25 @@ class Watch:
             on_close()
 
 
+@dataclass(frozen=True, slots=True)
+class StreamSettings:
+    """How often the stream thread looks and how many streams may be open (see
+    :func:`dashboard.create_app`)."""
+
+    poll_interval: float
+    refresh_interval: float
+    heartbeat_interval: float
+    max_streams: int
+    max_streams_per_client: int
+
+
 class BoardStreams:
     """Every open event stream of one dashboard process, fed by one polling thread."""
 
-    def __init__(
-        self,
-        app: Flask,
-        *,
-        poll_interval: float,
-        refresh_interval: float,
-        heartbeat_interval: float,
-        max_streams: int,
-        max_streams_per_client: int,
-    ) -> None:
+    def __init__(self, app: Flask, boards: BoardCache[BoardView], settings: StreamSettings) -> None:
         self.app = app
-        self.poll_interval = poll_interval
-        self.refresh_interval = refresh_interval
-        self.heartbeat_interval = heartbeat_interval
-        self.max_streams = max_streams
-        self.max_streams_per_client = max_streams_per_client
+        self.boards = boards
+        self.settings = settings
         self._lock = threading.Lock()
         self._boards: dict[str, BoardState] = {}
         self._clients: Counter[str] = Counter()
@@ -212,28 +194,40 @@ class BoardStreams:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def _refresh(self, state: BoardState, db: Database, missing: str | None = None) -> None:
-        """Compute a board again (or, given ``missing``, only if that format has no event
-        yet) and wake its streams if it changed."""
+    def _refresh(
+        self,
+        state: BoardState,
+        db: Database,
+        *,
+        missing: str | None = None,
+        since: float | None = None,
+    ) -> None:
+        """Take the board from the cache again (a board computed before ``since`` is not
+        taken; given ``missing``, only if that format has no event yet) and wake its
+        streams if it changed."""
         with state.rendering:
             if missing is None or missing not in state.payloads:
-                self._render(state, db)
+                self._render(state, db, since)
 
-    def _render(self, state: BoardState, db: Database) -> None:
+    def _render(self, state: BoardState, db: Database, since: float | None) -> None:
         with self._lock:
-            formats = [fmt for fmt, n in state.formats.items() if n > 0]
+            formats = {fmt for fmt, n in state.formats.items() if n > 0}
+        board_id = state.board_id
         try:
-            fingerprint, payloads = render_board(self.app, db, state.board_id, formats)
+            view = self.boards.get(board_id, lambda: views.board_view(db, board_id), since=since)
+            changed = view.fingerprint != state.fingerprint
+            wanted = formats if changed else formats - state.payloads.keys()
+            payloads = _payloads(self.app, view, wanted)
         except Exception:  # keep serving the last good board; never let the thread die
-            log.exception("cannot compute board %s", state.board_id)
+            log.exception("cannot compute board %s", board_id)
             return
         with state.changed:
-            if fingerprint != state.fingerprint:
-                state.fingerprint = fingerprint
+            if changed:
+                state.fingerprint = view.fingerprint
                 state.version += 1
                 state.payloads = _events(payloads, state.version)
                 state.changed.notify_all()
-            elif payloads.keys() - state.payloads.keys():
+            elif payloads:
                 # Same board, asked for in a new format: no new event for anyone else.
                 state.payloads = {**_events(payloads, state.version), **state.payloads}
                 state.changed.notify_all()
@@ -243,12 +237,13 @@ class BoardStreams:
         :func:`dashboard.clients.client_key`); raises :class:`TooManyStreams` when every
         slot is taken and :class:`TooManyStreamsFromClient` when this client holds its
         share. The slot is held until the stream from :meth:`events` is closed."""
+        limits = self.settings
         with self._lock:
-            if sum(s.watchers for s in self._boards.values()) >= self.max_streams:
-                raise TooManyStreams(f"{self.max_streams} streams are open already")
-            if self._clients[client] >= self.max_streams_per_client:
+            if sum(s.watchers for s in self._boards.values()) >= limits.max_streams:
+                raise TooManyStreams(f"{limits.max_streams} streams are open already")
+            if self._clients[client] >= limits.max_streams_per_client:
                 raise TooManyStreamsFromClient(
-                    f"this client has {self.max_streams_per_client} streams open already, "
+                    f"this client has {limits.max_streams_per_client} streams open already, "
                     "as many as one client may"
                 )
             self._clients[client] += 1
@@ -305,7 +300,7 @@ class BoardStreams:
             with state.changed:
                 state.changed.wait_for(
                     functools.partial(self._news, state, fmt, seen, watch),
-                    timeout=self.heartbeat_interval,
+                    timeout=self.settings.heartbeat_interval,
                 )
                 version, payloads = state.version, state.payloads
             if self._stopping.is_set() or watch.gone:
@@ -349,24 +344,27 @@ class BoardStreams:
 
     def _run(self) -> None:
         db: Database | None = None
-        last_version = None
+        last_generation = None
         next_refresh = 0.0
         next_boundary = NEVER
-        while not self._stopping.wait(self.poll_interval):
+        while not self._stopping.wait(self.settings.poll_interval):
             try:
                 self._sweep()
                 if db is None:
                     db = connect(self.app.config["TAPSHARE_DB"])
-                version = db.execute("PRAGMA data_version").fetchone()[0]
-                clock, wall = time.monotonic(), data.now()
-                if version == last_version and clock < next_refresh and wall < next_boundary:
+                generation = self.boards.commits.generation()
+                clock, wall = time.monotonic(), opinions.now()
+                committed = generation != last_generation
+                if not committed and clock < next_refresh and wall < next_boundary:
                     continue
-                if version != last_version:
+                if committed:
                     self._end_revoked(db)
-                last_version, next_refresh = version, clock + self.refresh_interval
+                last_generation, next_refresh = generation, clock + self.settings.refresh_interval
                 next_boundary = self._boundaries.after(db, wall)
+                # Only the clock moved: boards computed before now may be out of date.
+                since = None if committed else clock
                 for state in self._watched():
-                    self._refresh(state, db)
+                    self._refresh(state, db, since=since)
             except Exception:  # a locked or vanished database must not end live boards
                 log.exception("board stream poll failed")
                 if db is not None:
@@ -374,27 +372,3 @@ class BoardStreams:
                 db = None
         if db is not None:
             db.close()
-
-
-class ValidityBoundaries:
-    """The moments at which a display rule of a festival's current policy starts or stops
-    applying (``valid_from``, ``valid_until``): open boards are recomputed then, not only
-    at the next commit or periodic refresh."""
-
-    def __init__(self) -> None:
-        self._versions: dict[str, int] | None = None
-        self._moments: list[datetime] = []
-
-    def after(self, db: Database, now: datetime) -> datetime:
-        """The first boundary later than ``now`` (:data:`NEVER` when there is none)."""
-        store = data.policy_store(db)
-        versions = store.current_versions()
-        if versions != self._versions:
-            moments: set[datetime] = set()
-            for festival in versions:
-                for rule in store.current(festival).policy.rules:
-                    if rule.action == "display":
-                        moments.update(m for m in (rule.valid_from, rule.valid_until) if m)
-            self._versions, self._moments = versions, sorted(moments)
-        found = bisect.bisect_right(self._moments, now)
-        return self._moments[found] if found < len(self._moments) else NEVER

@@ -1,7 +1,7 @@
 """A read-only subset of the NGSI-LD API (ETSI GS CIM 009) for urban data platforms.
 
 Every read builds the export board of the viewer through the consent layer
-(:func:`dashboard.data.board`, action ``export``) and turns its cells into entities, so a
+(:func:`dashboard.opinions.board`, action ``export``) and turns its cells into entities, so a
 platform gets exactly what each festival's ``export`` rules grant it. A request with
 ``Authorization: Bearer KEY`` of a platform key (``tapshare platform-key add``) reads as
 the viewer ``platform``; one without reads as ``public``; any other credential is refused
@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from dashboard import data
+from dashboard import festivals, opinions
 from dashboard.database import get_db
 from dashboard.ngsi.entities import (
     ATTRIBUTES,
@@ -51,7 +51,7 @@ def _viewer() -> tuple[str, str | None]:
     """(viewer, accessor): ``platform`` and the key's name, or ``public``."""
     header = request.headers.get("Authorization")
     if header is None:
-        return data.PUBLIC, None
+        return opinions.PUBLIC, None
     scheme, _, key = header.partition(" ")
     name = registry.platform_key_name(get_db(), key.strip()) if scheme == "Bearer" else None
     if name is None:
@@ -63,9 +63,9 @@ def platform_entities(
     db: Any, viewer: str, *, accessor: str | None = None, **board_options: Any
 ) -> list[dict[str, Any]]:
     """Every entity ``viewer`` may read now, normalized (``board_options`` go to
-    :func:`dashboard.data.board`, e.g. ``draft`` or ``owners``)."""
-    board = data.board(db, viewer, "export", accessor=accessor, **board_options)
-    return board_entities(board, data.registration_dates(db))
+    :func:`dashboard.opinions.board`, e.g. ``draft`` or ``owners``)."""
+    board = opinions.board(db, viewer, "export", accessor=accessor, **board_options)
+    return board_entities(board, festivals.registration_dates(db))
 
 
 def _context_url() -> str:

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import render_template, request
 
-from dashboard import charts, data
+from dashboard import charts, festivals, opinions
+from dashboard.board_view import section_titles
 from dashboard.database import get_db
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
-from dashboard.streams import section_titles
 
 
 @blueprint.route("/<festival_id>/analyse", methods=["GET", "POST"])
@@ -24,8 +24,8 @@ def analyse(festival_id: str) -> str:
     its CSRF token) reads it; a GET shows the festival's own history and the form.
     """
     db = get_db()
-    info = data.festival(db, festival_id)
-    history = data.own_history(db, info)
+    info = festivals.festival(db, festival_id)
+    history = opinions.own_history(db, info)
     page: dict[str, Any] = {
         "festival": info,
         "history": history,
@@ -35,7 +35,7 @@ def analyse(festival_id: str) -> str:
     if request.method == "POST":
         organiser = current_organiser()
         assert organiser is not None
-        body = data.board(
+        body = opinions.board(
             db, f"festival:{festival_id}", "analyse", accessor=organiser.email
         ).model_dump(mode="json")
         page["board"] = body

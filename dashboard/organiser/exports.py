@@ -14,12 +14,12 @@ from typing import Any
 from flask import Response, render_template, request
 from werkzeug.exceptions import NotFound
 
-from dashboard import data
+from dashboard import festivals, opinions
+from dashboard.board_view import section_titles
 from dashboard.database import get_db
 from dashboard.i18n import gettext
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import current_organiser, owner_required
-from dashboard.streams import section_titles
 
 FORMATS = ("csv", "json")
 
@@ -69,13 +69,13 @@ def exports(festival_id: str) -> str:
 
 def _page(festival_id: str, **extra: Any) -> str:
     db = get_db()
-    shared = data.grants(db, f"festival:{festival_id}", "export")
+    shared = opinions.grants(db, f"festival:{festival_id}", "export")
     sharing = {info.id for info, _ in shared}
     return render_template(
         "organiser/exports.html",
-        festival=data.festival(db, festival_id),
+        festival=festivals.festival(db, festival_id),
         grants=shared,
-        silent=[f for f in data.festivals(db) if f.id not in sharing],
+        silent=[f for f in festivals.festivals(db) if f.id not in sharing],
         formats=FORMATS,
         **extra,
     )
@@ -88,10 +88,10 @@ def _export(festival_id: str) -> tuple[dict[str, Any], str]:
     db = get_db()
     owner = request.form.get("festival")
     if owner:
-        data.festival(db, owner)
+        festivals.festival(db, owner)
     organiser = current_organiser()
     assert organiser is not None
-    board = data.board(
+    board = opinions.board(
         db,
         f"festival:{festival_id}",
         "export",

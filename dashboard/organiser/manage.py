@@ -12,7 +12,7 @@ import base64
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from dashboard import data
+from dashboard import festivals
 from dashboard.database import get_db
 from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
@@ -58,7 +58,7 @@ def station_add(festival_id: str) -> str | tuple[str, int]:
     download = "data:application/toml;base64," + base64.b64encode(text.encode()).decode()
     return render_template(
         "organiser/station_added.html",
-        festival=data.festival(get_db(), festival_id),
+        festival=festivals.festival(get_db(), festival_id),
         station=station_id,
         toml=text,
         download=download,

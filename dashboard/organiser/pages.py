@@ -14,7 +14,9 @@ from werkzeug.wrappers import Response
 from consent.boards import Board, policy_warnings
 from consent.policy import Action, Policy, PolicyError, load_json
 from consent.receipts import receipt
-from dashboard import data
+from consent.store import PolicyStore
+from dashboard import festivals, opinions
+from dashboard.board_view import section_titles
 from dashboard.database import get_db
 from dashboard.i18n import gettext
 from dashboard.ngsi import entities as ngsi
@@ -30,7 +32,7 @@ from dashboard.organiser.policy_form import (
     policy_words,
     read_form,
 )
-from dashboard.streams import section_titles
+from hub import queries, store
 from hub.models import WEB_STATION
 
 MAX_REASON_LENGTH = 500
@@ -47,7 +49,7 @@ def home() -> Response | str:
     if len(organiser.festivals) == 1:
         return redirect(url_for("organiser.overview", festival_id=organiser.festivals[0]))
     db = get_db()
-    known = {f.id: f for f in data.festivals(db)}
+    known = {f.id: f for f in festivals.festivals(db)}
     return render_template(
         "organiser/home.html",
         festivals=[known[f] for f in organiser.festivals if f in known],
@@ -65,12 +67,12 @@ def overview_page(festival_id: str, **extra: Any) -> str:
     """The overview, with ``extra`` for the forms that add artworks and stations (a
     refusal and what was typed)."""
     db = get_db()
-    stations = data.stations(db, festival_id)
-    now = data.now()
+    stations = queries.stations(db, festival_id)
+    now = opinions.now()
     return render_template(
         "organiser/overview.html",
-        festival=data.festival(db, festival_id),
-        artworks=data.artworks(db, festival_id),
+        festival=festivals.festival(db, festival_id),
+        artworks=store.list_artworks(db, festival_id),
         stations=station_views(stations, now),
         alerts=alerts(stations, now),
         web_station=WEB_STATION,
@@ -80,7 +82,7 @@ def overview_page(festival_id: str, **extra: Any) -> str:
 
 def audiences(db: Any, festival_id: str) -> list[tuple[str, str]]:
     """The audiences a policy can be previewed for: (viewer, label)."""
-    others = [f for f in data.festivals(db) if f.id != festival_id]
+    others = [f for f in festivals.festivals(db) if f.id != festival_id]
     return [
         ("public", gettext("The public (web board)")),
         ("network", gettext("The network (a festival without a rule of its own)")),
@@ -97,7 +99,7 @@ def network_member(db: Any, festival_id: str, draft: Policy, action: str) -> str
     """Another festival that no rule of ``draft`` names for ``action``: it sees what the
     network sees."""
     named = {rule.to for rule in draft.rules if rule.action == action}
-    for other in data.festivals(db):
+    for other in festivals.festivals(db):
         if other.id != festival_id and f"festival:{other.id}" not in named:
             return other.id
     return None
@@ -123,16 +125,16 @@ def _editor(
     """The editor page: the form (with words, warnings and problems), the advanced JSON,
     the change against the current version and the preview for the chosen audience."""
     db = get_db()
-    info = data.festival(db, festival_id)
-    current = data.policy_store(db).current(festival_id)
-    names = data.festival_names(db)
+    info = festivals.festival(db, festival_id)
+    current = PolicyStore(db).current(festival_id)
+    names = festivals.festival_names(db)
     describe_form(form, draft, names)
     audience = extra.pop("audience", "public")
     action = extra.pop("action", "display")
     if draft is not None and "preview" not in extra and "errors" not in extra:
         extra.update(_preview(db, festival_id, draft, audience, cast("Action", action)))
     changes = change_words(current.policy, draft, names) if draft is not None else []
-    others = [f for f in data.festivals(db) if f.id != festival_id]
+    others = [f for f in festivals.festivals(db) if f.id != festival_id]
     page = render_template(
         "organiser/policy.html",
         festival=info,
@@ -145,7 +147,7 @@ def _editor(
         audiences=audiences(db, festival_id),
         audience=audience,
         action=action,
-        actions=data.ACTIONS,
+        actions=opinions.ACTIONS,
         **extra,
     )
     return page, status
@@ -155,7 +157,7 @@ def _editor(
 @owner_required
 def policy(festival_id: str) -> tuple[str, int]:
     """The policy editor, opened on the current policy."""
-    current = data.policy_store(get_db()).current(festival_id).policy
+    current = PolicyStore(get_db()).current(festival_id).policy
     return _editor(festival_id, _policy_json(current), form_of(current), current)
 
 
@@ -173,10 +175,10 @@ def _preview(
             problem = gettext("every other festival has a rule of its own: preview them one by one")
             return {"errors": [problem]}
         viewer = f"festival:{found}"
-    preview = data.board(db, viewer, action, draft=(festival_id, draft))
+    preview = opinions.board(db, viewer, action, draft=(festival_id, draft))
     body = preview.model_dump(mode="json")
     body["sections"] = [s for s in body["sections"] if s["festival"] == festival_id]
-    info = data.festival(db, festival_id)
+    info = festivals.festival(db, festival_id)
     who = dict(audiences(db, festival_id)).get(audience, audience).split(" (")[0]
     nothing = ""
     if not body["sections"]:
@@ -197,8 +199,8 @@ def _preview(
         "preview": body,
         "nothing": nothing,
         "titles": section_titles(db, body),
-        "warnings": policy_warnings(draft, names=data.festival_names(db)),
-        "explanation": data.explanation(db, info, draft),
+        "warnings": policy_warnings(draft, names=festivals.festival_names(db)),
+        "explanation": festivals.explanation(db, info, draft),
     }
     if audience == URBAN_PLATFORM:
         extra["entities"] = _platform_entities(db, preview, festival_id)
@@ -218,13 +220,13 @@ def policy_submit(festival_id: str) -> Response | tuple[str, int]:
     """Preview the edited policy (from the form, or the advanced JSON) for an audience,
     add a festival's row, or save the policy as a new version."""
     db = get_db()
-    known = {f.id for f in data.festivals(db)}
+    known = {f.id for f in festivals.festivals(db)}
     audience = request.form.get("audience", "public")
     action = request.form.get("action", "display")
     if audience == URBAN_PLATFORM:
         action = "export"  # what a platform reads is what the festival exports to it
     reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
-    current = data.policy_store(db).current(festival_id).policy
+    current = PolicyStore(db).current(festival_id).policy
     draft: Policy | None
     if "policy" in request.form:  # the advanced view: the policy as JSON
         text = request.form["policy"]
@@ -241,15 +243,9 @@ def policy_submit(festival_id: str) -> Response | tuple[str, int]:
         text = _policy_json(draft) if draft is not None else _policy_json(current)
     shown: dict[str, Any] = {"audience": audience, "action": action}
     if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
-        return _editor(
-            festival_id,
-            text,
-            form,
-            draft,
-            400,
-            errors=[gettext("unknown audience: %(audience)s", audience=audience)],
-        )
-    if action not in data.ACTIONS:
+        problem = gettext("unknown audience: %(audience)s", audience=audience)
+        return _editor(festival_id, text, form, draft, 400, errors=[problem])
+    if action not in opinions.ACTIONS:
         problem = gettext("unknown action: %(action)s", action=action)
         return _editor(festival_id, text, form, draft, 400, errors=[problem])
     if draft is None:
@@ -270,7 +266,7 @@ def policy_submit(festival_id: str) -> Response | tuple[str, int]:
             )
         organiser = current_organiser()
         assert organiser is not None  # owner_required let us in
-        saved = data.policy_store(db).set(festival_id, draft, organiser.email, reason, known)
+        saved = PolicyStore(db).set(festival_id, draft, organiser.email, reason, known)
         flash(gettext("Saved as version %(version)d.", version=saved.version))
         return redirect(url_for("organiser.policy", festival_id=festival_id))
     return _editor(festival_id, text, form, draft, **shown)
@@ -280,7 +276,7 @@ def _platform_entities(db: Any, preview: Board, festival_id: str) -> str:
     """The festival's NGSI-LD entities (keyValues) in a preview board, as JSON text."""
     found = [
         ngsi.key_values(entity)
-        for entity in ngsi.board_entities(preview, data.registration_dates(db))
+        for entity in ngsi.board_entities(preview, festivals.registration_dates(db))
         if ngsi.festival_of(entity["id"]) == festival_id
     ]
     return json.dumps(found, indent=2, ensure_ascii=False)
@@ -292,8 +288,8 @@ def history(festival_id: str) -> str:
     """Every version of the policy, newest first, in words with what it changed, and a
     way to restore an earlier one."""
     db = get_db()
-    store = data.policy_store(db)
-    names = data.festival_names(db)
+    store = PolicyStore(db)
+    names = festivals.festival_names(db)
     versions = store.history(festival_id)
     previous = [store.version(festival_id, 0), *versions]
     changes = {
@@ -302,7 +298,7 @@ def history(festival_id: str) -> str:
     }
     return render_template(
         "organiser/history.html",
-        festival=data.festival(db, festival_id),
+        festival=festivals.festival(db, festival_id),
         versions=list(reversed(versions)),
         current=versions[-1].version if versions else 0,
         changes=changes,
@@ -315,7 +311,7 @@ def history(festival_id: str) -> str:
 def restore(festival_id: str) -> Response | tuple[str, int]:
     """Save an earlier version's policy again, as a new version with its reason."""
     db = get_db()
-    store = data.policy_store(db)
+    store = PolicyStore(db)
     reason = request.form.get("reason", "").strip()[:MAX_REASON_LENGTH]
     try:
         number = int(request.form.get("version", ""))
@@ -330,7 +326,7 @@ def restore(festival_id: str) -> Response | tuple[str, int]:
             )
         )
         return redirect(url_for("organiser.history", festival_id=festival_id))
-    known = {f.id for f in data.festivals(db)}
+    known = {f.id for f in festivals.festivals(db)}
     before = store.current(festival_id).version
     organiser = current_organiser()
     assert organiser is not None  # owner_required let us in
@@ -398,14 +394,14 @@ def access_log(festival_id: str) -> str:
         )
     per_page = _page_argument("per_page", ACCESS_LOG_PAGE_SIZES[1], ACCESS_LOG_PAGE_SIZES)
     db = get_db()
-    store = data.policy_store(db)
+    store = PolicyStore(db)
     only = cast("Action | None", action or None)
     total = store.access_count(festival_id, only)
     pages = max(1, -(-total // per_page))
     page = min(_page_argument("page", 1), pages)  # past the end: the oldest entries
     return render_template(
         "organiser/access_log.html",
-        festival=data.festival(db, festival_id),
+        festival=festivals.festival(db, festival_id),
         entries=store.access_log(festival_id, per_page, offset=(page - 1) * per_page, action=only),
         total=total,
         page=page,
@@ -423,10 +419,10 @@ def receipts(festival_id: str) -> str:
     """Consent receipts in words: what each policy version granted, to whom, from when;
     each with its JSON record to download."""
     db = get_db()
-    info = data.festival(db, festival_id)
-    store = data.policy_store(db)
+    info = festivals.festival(db, festival_id)
+    store = PolicyStore(db)
     current = store.current(festival_id).version
-    names = data.festival_names(db)
+    names = festivals.festival_names(db)
     versions = store.history(festival_id)
     # A version is in force from its own time until the next version's.
     untils = [later.created_at for later in versions[1:]] + [None]
@@ -447,8 +443,8 @@ def receipts(festival_id: str) -> str:
 def receipt_download(festival_id: str, number: int) -> Response:
     """One version's consent receipt as a JSON file."""
     db = get_db()
-    info = data.festival(db, festival_id)
-    store = data.policy_store(db)
+    info = festivals.festival(db, festival_id)
+    store = PolicyStore(db)
     try:
         version = store.version(festival_id, number)
     except LookupError:

@@ -14,7 +14,7 @@ import secrets
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from dashboard import accounts, data
+from dashboard import accounts, festivals
 from dashboard.database import get_db
 from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
@@ -28,7 +28,7 @@ def _page(festival_id: str, **extra: object) -> str:
     db = get_db()
     return render_template(
         "organiser/organisers.html",
-        festival=data.festival(db, festival_id),
+        festival=festivals.festival(db, festival_id),
         organisers=accounts.festival_organisers(db, festival_id),
         min_password=accounts.MIN_PASSWORD_LENGTH,
         **extra,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from dashboard import data, screens
+from dashboard import festivals, screens
 from dashboard.database import get_db
 from dashboard.i18n import gettext
 from dashboard.organiser.area import blueprint
@@ -16,7 +16,7 @@ def _page(festival_id: str, **extra: object) -> str:
     db = get_db()
     return render_template(
         "organiser/screens.html",
-        festival=data.festival(db, festival_id),
+        festival=festivals.festival(db, festival_id),
         screens=screens.screens(db, festival_id),
         **extra,
     )

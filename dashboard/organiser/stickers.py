@@ -12,12 +12,12 @@ import json
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from dashboard import data
+from dashboard import festivals
 from dashboard.database import get_db
 from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
-from hub import stickers
+from hub import stickers, store
 from hub.registry import RegistryError
 
 
@@ -25,10 +25,10 @@ def _page(festival_id: str, **extra: object) -> str:
     db = get_db()
     return render_template(
         "organiser/stickers.html",
-        festival=data.festival(db, festival_id),
+        festival=festivals.festival(db, festival_id),
         stickers=stickers.list_stickers(db, festival_id),
-        titles=data.artwork_titles(db, festival_id),
-        artworks=data.artworks(db, festival_id),
+        titles=festivals.artwork_titles(db, festival_id),
+        artworks=store.list_artworks(db, festival_id),
         **extra,
     )
 

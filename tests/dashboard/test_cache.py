@@ -2,37 +2,71 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 import dashboard.database
 from dashboard.cache import BoardCache
+from dashboard.commits import CommitWatcher
 from tapshare.database import connect
 from tests.dashboard.conftest import keyed
 
 
-def test_boards_are_reused_until_a_commit(dash_db):
-    cache = BoardCache(dash_db, max_age=3600)
+@pytest.fixture
+def cache_of(dash_db):
+    """Makes board caches of the test database that keep boards ``max_age`` seconds."""
+    watchers = []
+
+    def make(max_age):
+        watchers.append(CommitWatcher(dash_db))
+        return BoardCache(watchers[-1], max_age)
+
+    yield make
+    for watcher in watchers:
+        watcher.close()
+
+
+def counter():
+    """A board computation that returns how often it ran."""
     computed = []
 
     def compute():
         computed.append(1)
         return {"n": len(computed)}
 
+    return compute, computed
+
+
+def test_boards_are_reused_until_a_commit(dash_db, cache_of):
+    cache = cache_of(3600)
+    compute, computed = counter()
     first = cache.get("strp", compute)
     assert cache.get("strp", compute) is first and len(computed) == 1
-    assert cache.get("ddw", compute).body == {"n": 2}
+    assert cache.get("ddw", compute) == {"n": 2}
     db = connect(dash_db)
     with db.conn:
         db.execute("insert into dashboard_settings (name, value) values ('x', 'y')")
     db.close()
-    assert cache.get("strp", compute).body == {"n": 3}
-    assert cache.get("strp", compute).json == b'{"n":3}'
-    cache.close()
+    assert cache.get("strp", compute) == {"n": 3}
+    assert cache.get("strp", compute) == {"n": 3}
 
 
-def test_a_zero_max_age_never_keeps_a_board(dash_db):
-    cache = BoardCache(dash_db, max_age=0)
-    computed = []
-    cache.get("strp", lambda: {"n": computed.append(1) or len(computed)})
-    cache.get("strp", lambda: {"n": computed.append(1) or len(computed)})
+def test_a_board_computed_before_a_moment_is_not_served_after_it(cache_of):
+    cache = cache_of(3600)
+    compute, _ = counter()
+    cache.get("strp", compute)
+    moment = time.monotonic()
+    assert cache.get("strp", compute, since=moment) == {"n": 2}
+    assert cache.get("strp", compute, since=moment) == {"n": 2}
+    assert cache.get("strp", compute) == {"n": 2}
+
+
+def test_a_zero_max_age_never_keeps_a_board(cache_of):
+    cache = cache_of(0)
+    compute, computed = counter()
+    cache.get("strp", compute)
+    cache.get("strp", compute)
     assert len(computed) == 2
 
 
@@ -52,3 +86,10 @@ def test_a_kept_board_is_served_without_a_connection_and_unknown_ids_still_fail(
     assert again.status_code == 200 and opened == []
     assert client.get("/api/v1/boards/nope").status_code == 404
     assert opened == [1]
+
+
+def test_a_kept_public_board_is_titled_in_each_readers_language(client):
+    dutch = client.get("/boards/public", headers={"Accept-Language": "nl"})
+    english = client.get("/boards/public", headers={"Accept-Language": "en"})
+    assert "<h1>Openbaar bord</h1>" in dutch.get_data(as_text=True)
+    assert "<h1>Public board</h1>" in english.get_data(as_text=True)

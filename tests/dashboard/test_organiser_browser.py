@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import data
+from dashboard import opinions
 from dashboard.accounts import add_organiser
 from tapshare.database import connect
 from tests.dashboard.browser import browser_page, chromium, screenshot
@@ -65,7 +65,7 @@ def festival_day(dash_db, app):
     )
     db = connect(dash_db)
     for _ in range(3):  # ddw's organiser reads strp's data: strp's access log has entries
-        data.board(db, "festival:ddw", "analyse", accessor=OTHER, owners=["strp"])
+        opinions.board(db, "festival:ddw", "analyse", accessor=OTHER, owners=["strp"])
     add_organiser(db, "glow", OWNER, PASSWORD)
     db.close()
     server = LiveServer(app)

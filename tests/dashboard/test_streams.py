@@ -20,6 +20,24 @@ def live(app):
     server.close()
 
 
+@pytest.fixture
+def two_slots(dash_db):
+    """Serves a dashboard with two stream slots and the given keep-alive interval; gives
+    the server and its streams."""
+    servers = []
+
+    def serve(heartbeat_interval):
+        app = create_app(
+            dash_db, poll_interval=0.05, heartbeat_interval=heartbeat_interval, max_streams=2
+        )
+        servers.append(LiveServer(app, threads=8))
+        return servers[-1], app.extensions["tapshare_streams"]
+
+    yield serve
+    for server in servers:
+        server.close()
+
+
 def test_sse_event_splits_lines_into_data_fields():
     assert sse_event("a\nb", event_id=3) == "id: 3\ndata: a\ndata: b\n\n"
 
@@ -53,25 +71,20 @@ def test_the_page_stream_carries_the_rendered_board(live, dash_db, screen_keys):
     stream.close()
 
 
-def test_streams_are_counted_and_capped(dash_db, screen_keys):
-    app = create_app(dash_db, poll_interval=0.05, heartbeat_interval=0.2, max_streams=2)
-    live = LiveServer(app, threads=8)
-    try:
-        streams = app.extensions["tapshare_streams"]
-        first = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
-        second = EventStream(live.port, "/api/v1/boards/public/stream")
-        first.next_event(), second.next_event()
-        assert streams.open_streams == 2
-        third = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
-        assert third.response.status == 503
-        assert third.response.getheader("Retry-After") == "10"
-        third.close()
-        first.close()
-        # The server notices the closed connection at the next keep-alive comment.
-        assert wait_for(lambda: streams.open_streams == 1, timeout=10)
-        second.close()
-    finally:
-        live.close()
+def test_streams_are_counted_and_capped(two_slots, screen_keys):
+    live, streams = two_slots(0.2)
+    first = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
+    second = EventStream(live.port, "/api/v1/boards/public/stream")
+    first.next_event(), second.next_event()
+    assert streams.open_streams == 2
+    third = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
+    assert third.response.status == 503
+    assert third.response.getheader("Retry-After") == "10"
+    third.close()
+    first.close()
+    # The server notices the closed connection at the next keep-alive comment.
+    assert wait_for(lambda: streams.open_streams == 1, timeout=10)
+    second.close()
 
 
 def test_one_computation_serves_every_watcher_of_a_board(live, dash_db, app, screen_keys):
@@ -97,39 +110,34 @@ def test_a_station_going_offline_reaches_the_open_page(live, dash_db, screen_key
     stream.close()
 
 
-def test_a_client_leaving_frees_its_slot_long_before_the_keep_alive(dash_db, screen_keys):
-    app = create_app(dash_db, poll_interval=0.05, heartbeat_interval=60, max_streams=2)
-    live = LiveServer(app, threads=8)
-    try:
-        streams = app.extensions["tapshare_streams"]
-        first = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
-        second = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
-        first.next_event(), second.next_event()
-        assert streams.open_streams == 2
-        first.close()
-        # No write to the closed connection is due for a minute: the server notices anyway.
-        assert wait_for(lambda: streams.open_streams == 1, timeout=3)
-        third = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
-        assert third.response.status == 200 and third.next_event().json()
-        third.close()
-        second.close()
-    finally:
-        live.close()
+def test_a_client_leaving_frees_its_slot_long_before_the_keep_alive(two_slots, screen_keys):
+    live, streams = two_slots(60)
+    first = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
+    second = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
+    first.next_event(), second.next_event()
+    assert streams.open_streams == 2
+    first.close()
+    # No write to the closed connection is due for a minute: the server notices anyway.
+    assert wait_for(lambda: streams.open_streams == 1, timeout=3)
+    third = EventStream(live.port, keyed("/api/v1/boards/strp/stream", screen_keys))
+    assert third.response.status == 200 and third.next_event().json()
+    third.close()
+    second.close()
 
 
 def test_streams_opening_together_share_one_computation(live, dash_db, monkeypatch, screen_keys):
     from concurrent.futures import ThreadPoolExecutor
 
-    from dashboard import streams as streams_module
+    from dashboard import board_view
 
     renders = []
-    real = streams_module.render_board
+    real = board_view.board_view
 
     def counted(*args, **kwargs):
-        renders.append(args[2])
+        renders.append(args[1])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(streams_module, "render_board", counted)
+    monkeypatch.setattr(board_view, "board_view", counted)
     with ThreadPoolExecutor(16) as pool:
         opened = list(
             pool.map(
