@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, redirect, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dashboard.access import ScreenKeyChecks
 from dashboard.accounts import SESSION_LIFETIME, PasswordChecks, secret_key
@@ -40,6 +41,11 @@ def _security_headers(response: Response) -> Response:
         # Organiser pages hold other festivals' figures and tokens: never cache them.
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _favicon() -> WerkzeugResponse:
+    # Pages name the icon in <head>; this is for clients that ask for the old address.
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 def create_app(
@@ -117,10 +123,12 @@ def create_app(
     streams = BoardStreams(app, board_cache, settings)
     app.extensions["tapshare_streams"] = streams
 
-    from dashboard import api, boards, errors, i18n, metrics, ngsi, organiser, phones
+    from dashboard import api, boards, errors, i18n, metrics, ngsi, organiser, phones, qr
     from dashboard import web_votes as votes
 
     i18n.init_app(app)
+    qr.init_app(app)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     votes.install(app, web_votes)
     app.register_blueprint(boards.blueprint)
     app.register_blueprint(phones.blueprint)

@@ -10,6 +10,7 @@ from dashboard.access import board_access
 from dashboard.audience import checked_board_id, display_board, stream_response
 from dashboard.database import get_db
 from dashboard.metrics import metrics
+from dashboard.web_votes import web_votes
 from hub import queries
 
 blueprint = Blueprint("boards", __name__)
@@ -26,7 +27,8 @@ def board(board_id: str) -> str:
     """A live board, rendered on the server so that it shows without JavaScript."""
     board_access(checked_board_id(board_id))
     metrics().board_request("page")
-    return render_template("board.html", **display_board(board_id).context())
+    phones = board_id != "public" and phone_votes(board_id)
+    return render_template("board.html", **display_board(board_id).context(), phone_votes=phones)
 
 
 @blueprint.get("/boards/<board_id>/events")
@@ -47,4 +49,11 @@ def transparency(festival_id: str) -> str:
         explanation=festivals.explanation(db, info, current.policy),
         policy_version=current.version,
         stations=queries.stations(db, festival_id),
+        phone_votes=phone_votes(festival_id),
     )
+
+
+def phone_votes(festival_id: str) -> bool:
+    """Whether visitors' phones can vote at the festival: the dashboard publishes votes and
+    the festival has an enabled sticker."""
+    return web_votes() is not None and festivals.has_stickers(get_db(), festival_id)

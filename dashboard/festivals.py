@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from consent.plain import explain
 from consent.policy import Policy
 from consent.sources import FestivalInfo
-from hub import queries, store
+from hub import queries, stickers, store
 
 
 class UnknownFestival(LookupError):
@@ -61,6 +61,11 @@ def offline_stations(db: Database, festival_id: str) -> list[str]:
     return [
         s.station for s in queries.stations(db, festival_id) if s.enabled and s.state == "offline"
     ]
+
+
+def has_stickers(db: Database, festival_id: str) -> bool:
+    """Whether the festival has an enabled sticker at which visitors' phones vote."""
+    return any(sticker.enabled for sticker in stickers.list_stickers(db, festival_id))
 
 
 def explanation(db: Database, info: FestivalInfo, policy: Policy) -> list[str]:

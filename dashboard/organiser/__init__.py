@@ -1,7 +1,7 @@
 """The organiser area: login, the festival's registry and station health (artworks and
 stations managed from the web), the policy editor, history, access log, receipts, the
-analyse view, exports, screen keys, stickers and organisers. Every page needs a login,
-and an organiser sees only the festivals they manage."""
+analyse view, exports, screen keys, stickers, organisers and posters. Every page needs a
+login, and an organiser sees only the festivals they manage."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dashboard.organiser import (
     manage,
     pages,
     people,
+    posters,
     screens,
     stickers,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "manage",
     "pages",
     "people",
+    "posters",
     "screens",
     "stickers",
 ]

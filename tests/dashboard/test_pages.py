@@ -29,7 +29,8 @@ def test_withheld_artworks_say_not_enough_opinions_yet(client, dash_db):
     add_opinions(dash_db, "strp", "aw-3", ["meh"], first_visitor=9)
     set_policy(dash_db, "strp", [permit("public", level="artwork", min_visitors=2)])
     html = client.get("/boards/public").get_data(as_text=True)
-    assert "Shared with everyone (rule: public)" in html
+    assert "Shared with everyone" in html and "rule:" not in html
+    assert "artworks appear once 2 visitors have given their opinion" in html
     withheld = html.split('class="cell withheld" data-artwork="aw-3"')[1]
     assert "<h3>Murmur</h3>" in withheld and "not enough opinions yet" in withheld
     assert 'data-artwork="aw-3" data-visitors' not in html
@@ -178,7 +179,7 @@ def test_the_network_preview_is_what_a_festival_without_its_own_rule_sees(client
         },
     ).get_data(as_text=True)
     preview = html.split('class="preview"')[1]
-    assert "rule: network" in preview and 'data-artwork="*" data-visitors="2"' in preview
+    assert 'data-rule="network"' in preview and 'data-artwork="*" data-visitors="2"' in preview
 
 
 def test_an_export_of_one_festival_logs_only_that_festival(app, client, dash_db):
