@@ -16,7 +16,7 @@
   var pause = document.getElementById("board-pause");
   if (!root) { return; }
   var params = new URLSearchParams(window.location.search);
-  var layout = document.body.getAttribute("data-layout") || "scroll";
+  var layout = root.getAttribute("data-layout") || "scroll";
   // The same query as the style sheet's wall rules: a landscape window at least tablet-wide.
   var wall = window.matchMedia("(orientation: landscape) and (min-width: 48rem)");
   var turnSeconds = Math.min(120, Math.max(3, Number(params.get("turn")) || 10));
