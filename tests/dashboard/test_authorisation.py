@@ -82,6 +82,7 @@ def test_the_walk_covers_every_organiser_page(app):
         "organiser.organisers_submit",
         "organiser.stickers_page",
         "organiser.stickers_submit",
+        "organiser.posters",
     } <= endpoints
 
 
