@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
+from flask_babel import get_locale
 
 from consent.store import PolicyStore
 from dashboard import festivals
 from dashboard.access import board_access
 from dashboard.audience import checked_board_id, display_board, stream_response
 from dashboard.database import get_db
+from dashboard.i18n import LANGUAGES
 from dashboard.metrics import metrics
 from dashboard.web_votes import web_votes
 from hub import queries
@@ -33,8 +35,10 @@ def board(board_id: str) -> str:
 
 @blueprint.get("/boards/<board_id>/events")
 def board_events(board_id: str) -> Response:
-    """The board page's live updates: each event is the board's new HTML."""
-    return stream_response(board_id, "html")
+    """The board page's live updates: each event is the board's new HTML, in the page's
+    language."""
+    locale = str(get_locale() or LANGUAGES[0])
+    return stream_response(board_id, "html" if locale == LANGUAGES[0] else f"html:{locale}")
 
 
 @blueprint.get("/festivals/<festival_id>")

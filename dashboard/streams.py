@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlite_utils import Database
 
 from dashboard import board_view as views
@@ -33,6 +34,7 @@ from dashboard import opinions
 from dashboard.board_view import BoardView
 from dashboard.cache import BoardCache
 from dashboard.database import connect
+from dashboard.i18n import LANGUAGES
 from dashboard.screens import Access, still_valid
 from dashboard.validity import NEVER, ValidityBoundaries
 
@@ -92,13 +94,18 @@ def board_streams() -> BoardStreams:
 
 
 def _payloads(app: Flask, view: BoardView, formats: Collection[str]) -> dict[str, str]:
-    """A board's stream payloads in ``formats``: the API's JSON board, the page's HTML."""
+    """A board's stream payloads in ``formats``: the API's JSON board, the page's HTML
+    (``html``, or ``html:LANG`` in language LANG)."""
     payloads = {}
     if "json" in formats:
         payloads["json"] = view.json.decode()
-    if "html" in formats:
+    pages = [fmt for fmt in formats if fmt.partition(":")[0] == "html"]
+    if pages:
         with app.app_context():
-            payloads["html"] = view.fragment()
+            for fmt in pages:
+                # "html:nl": the page's fragment in the language its page was shown in.
+                with force_locale(fmt.partition(":")[2] or LANGUAGES[0]):
+                    payloads[fmt] = view.fragment()
     return payloads
 
 

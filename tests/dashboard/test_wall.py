@@ -144,8 +144,10 @@ def test_every_board_fits_the_screen_and_keeps_updating(site, dash_db, browser, 
             assert page.locator("svg.qr").count() >= 1
             shoot(page, f"board-{name}-{width}x{height}-{lang}", full_page=size == PHONE)
             page.context.close()
-        # A new tap reaches the open board; it still fits, and screen readers hear of it.
-        page = new_page(browser, size)
+        # A new tap reaches the open board; it still fits, screen readers hear of it, and
+        # the update is in the page's language (the public board in English, strp's in Dutch).
+        lang = "en" if name == "public" else "nl"
+        page = new_page(browser, size, lang)
         page.goto(site.url + path)
         page.wait_for_selector("#live-status.live")
         before = count_of(page, "aw-1", "love")
@@ -156,8 +158,11 @@ def test_every_board_fits_the_screen_and_keeps_updating(site, dash_db, browser, 
         )
         assert "Cloud" in page.locator("#board-news").inner_text()
         assert page.locator("#board-news").get_attribute("aria-live") == "polite"
+        total = page.locator('section[data-festival="strp"] .total').inner_text()
+        assert total.endswith({"en": " opinions", "nl": " meningen"}[lang]), total
+        ticking = {"en": "^updated \\d+ s ago$", "nl": "^\\d+ s geleden bijgewerkt$"}[lang]
         page.wait_for_function(
-            "() => /^updated \\d+ s ago$/.test(document.getElementById('live-status').textContent)"
+            f"() => /{ticking}/.test(document.getElementById('live-status').textContent)"
         )
         if size != PHONE:
             assert_fits(page)
