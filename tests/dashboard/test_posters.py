@@ -91,3 +91,27 @@ def test_bad_poster_commands_fail_clearly(dash_db, extra, message):
     )
     assert found.returncode == 2 and message in found.stderr, found.stderr
     assert found.stdout == ""
+
+
+def test_many_at_once_all_alike_and_a_replay_after_logout_is_refused(app, client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = login(client)
+    cookie = client.get_cookie("tapshare_session")
+    assert cookie is not None
+
+    def fetch(_: int) -> tuple[int, str]:
+        other = app.test_client()
+        other.set_cookie("tapshare_session", cookie.value)
+        response = other.get("/organiser/strp/posters?paper=a5")
+        return response.status_code, response.get_data(as_text=True)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(fetch, range(24)))
+    assert {status for status, _ in answers} == {200}
+    assert len({html for _, html in answers}) == 1
+    client.post("/organiser/logout", data={"csrf_token": token})
+    replayed = app.test_client()
+    replayed.set_cookie("tapshare_session", cookie.value)
+    response = replayed.get("/organiser/strp/posters")
+    assert response.status_code == 302 and "/organiser/login" in response.headers["Location"]
