@@ -233,3 +233,17 @@ def test_a_deeply_nested_policy_is_a_clear_400_and_nothing_saved(client, policy,
     html = response.get_data(as_text=True)
     assert 'class="error"' in html and "nested more than 8 levels" in html
     assert "version 1" not in client.get("/organiser/strp/history").get_data(as_text=True)
+
+
+def test_every_page_names_its_icon_and_the_old_icon_address_leads_there(client, dash_db):
+    from tests.dashboard.phones import add_stickers, tap_path
+
+    add_stickers(dash_db)
+    for path in ["/", "/boards/public", "/festivals/strp", "/organiser/login", tap_path(dash_db)]:
+        html = client.get(path).get_data(as_text=True)
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html, path
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    old = client.get("/favicon.ico")
+    assert old.status_code == 301 and old.headers["Location"] == "/static/favicon.svg"
