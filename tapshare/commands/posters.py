@@ -40,8 +40,8 @@ def poster(
     under --public-url and what the festival shares. Print it, or save it as PDF, from a
     browser."""
     from dashboard import create_app
-    from dashboard.festivals import UnknownFestival
     from dashboard.database import get_db
+    from dashboard.festivals import UnknownFestival
     from dashboard.posters import UnknownArtwork, poster_page
 
     with open_database(settings):
