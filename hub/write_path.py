@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from hub.erasure import Markers
 from hub.store import add_counters, immediate, micros, now_text
+from hub.wire import WireOpinion
 from protocol import EraseRequest, Opinion, StationStatus, parse_key, parse_timestamp
 from protocol.topics import PREFIX
 
@@ -31,14 +32,15 @@ DEAD_LETTER_PAYLOAD_BYTES: Final = 2048
 class StoreOpinion:
     """An accepted opinion (valid, verified) to store unless its id is known."""
 
-    opinion: Opinion
+    #: As validated: a :class:`protocol.Opinion`, or the fast reading of one.
+    opinion: Opinion | WireOpinion
     received_at: datetime
     #: ``tapped_at`` in microseconds since the epoch (worked out once, when validated).
     tapped_us: int = -1
 
     def __post_init__(self) -> None:
         if self.tapped_us < 0:
-            object.__setattr__(self, "tapped_us", micros(self.opinion.instant))
+            object.__setattr__(self, "tapped_us", micros(parse_timestamp(self.opinion.tapped_at)))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -63,6 +63,42 @@ class _Signed(_Message):
     sig: Hex64
 
 
+class OpinionFields(Protocol):
+    """The fields of an opinion that its signed bytes are made of: an :class:`Opinion`, or
+    another reading of a valid one."""
+
+    @property
+    def v(self) -> int: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def festival(self) -> str: ...
+    @property
+    def station(self) -> str: ...
+    @property
+    def artwork(self) -> str: ...
+    @property
+    def visitor(self) -> str: ...
+    @property
+    def choice(self) -> str: ...
+    @property
+    def tapped_at(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+
+
+def canonical_opinion(o: OpinionFields) -> bytes:
+    """A valid opinion's signed bytes, as :func:`protocol.canonical_bytes` makes them,
+    written directly: every text field is held by its pattern to characters that JSON
+    writes as they are (no quote, backslash or control character), so no escaping is
+    needed."""
+    return (
+        f'{{"artwork":"{o.artwork}","choice":"{o.choice}","festival":"{o.festival}",'
+        f'"id":"{o.id}","seq":{o.seq},"station":"{o.station}","tapped_at":"{o.tapped_at}",'
+        f'"v":{o.v},"visitor":"{o.visitor}"}}'
+    ).encode()
+
+
 class Opinion(_Signed):
     """A visitor's tap at an artwork, signed by the station."""
 
@@ -76,15 +112,8 @@ class Opinion(_Signed):
         return parse_timestamp(self.tapped_at)
 
     def canonical(self) -> bytes:
-        """The signed bytes, as :func:`protocol.canonical_bytes` makes them, written
-        directly: every text field is held by its pattern to characters that JSON writes
-        as they are (no quote, backslash or control character), so no escaping is needed."""
-        return (
-            f'{{"artwork":"{self.artwork}","choice":"{self.choice}",'
-            f'"festival":"{self.festival}","id":"{self.id}","seq":{self.seq},'
-            f'"station":"{self.station}","tapped_at":"{self.tapped_at}","v":{self.v},'
-            f'"visitor":"{self.visitor}"}}'
-        ).encode()
+        """The signed bytes (see :func:`canonical_opinion`)."""
+        return canonical_opinion(self)
 
     @classmethod
     def build(
