@@ -5,9 +5,12 @@ festival of 4 stations and 10 artworks, sends it N signed opinions in chunks of 
 the network process does, with no broker), and prints one JSON line per run with the
 writer's CPU time per opinion, from its own ``getrusage`` between its being ready and its
 last commit, then the median. Without the broker and the network process competing for
-the cores, this is the steadiest figure of the write path.
+the cores, this is the steadiest figure of the write path. ``--stored N`` first stores N
+taps (of N other visitors, with their accepted ids and current opinions) in the database,
+as a festival's database holds after a while: the writer's cost grows with its indexes.
 
 Usage: .venv/bin/python bench/ingest_writer.py [--count 40000] [--batch 4000] [--runs 3]
+       [--stored 0]
 """
 
 from __future__ import annotations
@@ -26,9 +29,41 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import build, make_database
+from bench.ingest import ARTWORKS, build, make_database
 from hub import writer
 from hub.ingest import MAX_CHUNK
+from tapshare.database import connect
+
+# Random ids and pseudonyms in the forms of the wire protocol, written in SQL: fast enough
+# for millions of rows.
+_FILL = """
+INSERT INTO taps (id, festival, station, artwork, visitor, choice, tapped_at, tapped_us, seq,
+                  received_at)
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
+     r(i, h) AS (SELECT i, lower(hex(randomblob(16))) FROM n)
+SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-' ||
+       substr(h, 17, 4) || '-' || substr(h, 21), 'bench', 'st-0', 'aw-' || (i % ?),
+       lower(hex(randomblob(32))), 'love', '2026-01-01T00:00:00.000Z', i, i,
+       '2026-01-01T00:00:00.000Z'
+FROM r
+"""
+
+
+def store_taps(db_path: Path, count: int) -> None:
+    """Store ``count`` taps, their accepted ids and current opinions (counted by the
+    schema's triggers), as if the hub had received them."""
+    db = connect(db_path)
+    with db.conn:
+        db.conn.execute(_FILL, (count, ARTWORKS))
+        db.conn.execute(
+            "INSERT INTO accepted_ids (id, festival, received_at) "
+            "SELECT id, festival, received_at FROM taps"
+        )
+        db.conn.execute(
+            "INSERT INTO current_opinions SELECT festival, artwork, visitor, choice, "
+            "tapped_us, seq, id FROM taps"
+        )
+    db.close()
 
 
 def run(template: Path, frames: list[writer.Frame], batch: int) -> dict[str, float]:
@@ -66,10 +101,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40_000)
     parser.add_argument("--batch", type=int, default=4000, help="most messages per commit")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stored", type=int, default=0, help="taps stored before the runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
         template = Path(tmp) / "template.db"
         stations = make_database(template)
+        if args.stored:
+            store_taps(template, args.stored)
         messages = build(stations, args.count, datetime.now(UTC) - timedelta(hours=2), 1)
         frames = [(topic, payload, time.time(), False, 1) for topic, payload in messages]
         results = []
@@ -79,7 +117,8 @@ def main() -> None:
             results.append(result)
             print(json.dumps(result), flush=True)
     median = statistics.median(r["writer_cpu_us_per_opinion"] for r in results)
-    print(json.dumps({"runs": args.runs, "batch": args.batch, "median_us_per_opinion": median}))
+    summary = {"runs": args.runs, "batch": args.batch, "stored": args.stored}
+    print(json.dumps({**summary, "median_us_per_opinion": median}))
 
 
 if __name__ == "__main__":
