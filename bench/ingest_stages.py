@@ -16,7 +16,10 @@ each stage with ``time.process_time`` (CPU time, not waiting for the disk):
 Prints one JSON line per run, then the medians. The writer process's own total is what
 ``bench/ingest_writer.py`` measures; it also pays for its pipe answers and metrics.
 
+``--stored N`` first stores N taps, as ``bench/ingest_writer.py --stored`` does.
+
 Usage: .venv/bin/python bench/ingest_stages.py [--count 40000] [--batch 4000] [--runs 3]
+       [--stored 0]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import build, make_database
+from bench.ingest_writer import store_taps
 from hub import metrics, write_path, writer
 from hub.ingest import MAX_CHUNK
 from hub.validate import RegistryView, classify
@@ -112,10 +116,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40_000)
     parser.add_argument("--batch", type=int, default=4000, help="most messages per commit")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stored", type=int, default=0, help="taps stored before the runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
         template = Path(tmp) / "template.db"
         stations = make_database(template)
+        if args.stored:
+            store_taps(template, args.stored)
         messages = build(stations, args.count, datetime.now(UTC) - timedelta(hours=2), 1)
         frames = [(topic, payload, time.time(), False, 1) for topic, payload in messages]
         results = []
@@ -125,7 +132,8 @@ def main() -> None:
             results.append(result)
             print(json.dumps({"run": n + 1, **result, "load_average": load}), flush=True)
     medians = {key: statistics.median(r[key] for r in results) for key in results[0]}
-    print(json.dumps({"runs": args.runs, "batch": args.batch, "median_us_per_opinion": medians}))
+    summary = {"runs": args.runs, "batch": args.batch, "stored": args.stored}
+    print(json.dumps({**summary, "median_us_per_opinion": medians}))
 
 
 if __name__ == "__main__":
