@@ -142,6 +142,11 @@ def _received_text(moment: datetime, texts: dict[int, str]) -> str:
     return text
 
 
+def _current_key(row: tuple[str, str, str, str, int, int, str]) -> tuple[str, str, str]:
+    """A current opinion's primary key (festival, visitor, artwork) from its row."""
+    return row[0], row[2], row[1]
+
+
 def _store_opinions(
     db: Database, run: list[StoreOpinion], outcome: BatchOutcome, markers: Markers
 ) -> None:
@@ -173,6 +178,12 @@ def _store_opinions(
              item.tapped_us, o.seq, at)
         )  # fmt: skip
         current.append((o.festival, o.artwork, o.visitor, o.choice, item.tapped_us, o.seq, o.id))
+    # In key order: consecutive rows then fall on the same or neighbouring pages of a large
+    # index, where random ids would touch a page each. Order changes nothing stored: the
+    # ids are new, and the current opinion of a key is the latest whatever the order of
+    # its upserts (their counts follow each change). Taps keep their arrival order (tap_no).
+    accepted.sort()
+    current.sort(key=_current_key)
     db.conn.executemany(
         "INSERT INTO accepted_ids (id, festival, received_at) VALUES (?, ?, ?)", accepted
     )
