@@ -29,7 +29,8 @@ from consent.store import PolicyStore
 from hub import registry, write_path
 from hub.opinions import HubOpinions
 from protocol import Opinion
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 
 CHOICES = ("love", "like", "meh", "dislike")
 

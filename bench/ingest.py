@@ -52,7 +52,8 @@ from hub.validate import Received
 from hub.write_path import BatchOutcome
 from protocol import Opinion, parse_key, parse_timestamp, topic_for
 from protocol.broker import parse_broker_url
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 from tapshare.mosquitto import Mosquitto
 
 STATIONS = 4

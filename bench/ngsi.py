@@ -30,7 +30,8 @@ import board  # noqa: E402
 
 from consent.store import PolicyStore  # noqa: E402
 from hub import registry  # noqa: E402
-from tapshare.database import connect, migrate  # noqa: E402
+from storage import connect  # noqa: E402
+from tapshare.database import migrate  # noqa: E402
 
 PATH = "/ngsi-ld/v1/entities?type=OpinionSummary&limit=1000"
 KEY_NAME = "bench"

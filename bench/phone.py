@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from consent.store import PolicyStore  # noqa: E402
 from hub import registry, sdm, stickers  # noqa: E402
-from tapshare.database import connect, migrate  # noqa: E402
+from storage import connect  # noqa: E402
+from tapshare.database import migrate  # noqa: E402
 from tapshare.mosquitto import Mosquitto  # noqa: E402
 
 FESTIVAL = "bench"

@@ -75,7 +75,8 @@ def register(args: argparse.Namespace, data: Path, port: int) -> tuple[dict[str,
     and the station.toml files."""
     from dashboard.screens import add_screen
     from hub import registry
-    from tapshare.database import connect, migrate
+    from storage import connect
+    from tapshare.database import migrate
 
     db_path = data / "tapshare.db"
     migrate(db_path)
@@ -117,7 +118,7 @@ def register(args: argparse.Namespace, data: Path, port: int) -> tuple[dict[str,
 
 def start_mosquitto(data: Path, port: int) -> tuple[Mosquitto, BrokerURL]:
     from hub.broker_config import HUB_USERNAME, write_broker_config
-    from tapshare.database import connect
+    from storage import connect
 
     db = connect(data / "tapshare.db")
     try:
@@ -236,7 +237,7 @@ class BoardWatcher(threading.Thread):
 
 def latencies(db_path: Path, watchers: list[BoardWatcher]) -> tuple[list[float], int]:
     """Tap-to-board latencies (ms) over every (tap, watcher of its festival) pair."""
-    from tapshare.database import connect
+    from storage import connect
 
     db = connect(db_path)
     needed: dict[str, list[tuple[float, int]]] = {}
@@ -331,7 +332,7 @@ def wait_http(url: str, timeout: float) -> bool:
 
 
 def count(db_path: Path, sql: str) -> int:
-    from tapshare.database import connect
+    from storage import connect
 
     db = connect(db_path)
     try:

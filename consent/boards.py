@@ -19,6 +19,7 @@ from consent.history import HOURS, History, Series, hour_ends, shown
 from consent.policy import ACTIONS, Action, Level, Policy, Rule, format_time
 from consent.sources import Cell, FestivalInfo, OpinionSource
 from consent.store import PolicyStore
+from storage import immediate
 
 WITHHELD_FESTIVAL = "*"
 
@@ -103,7 +104,7 @@ def build_board(
             read.append((festival.id, decision.policy_version))
     if read:
         # One transaction for the whole read: one commit, however many festivals it read.
-        with policies.writing():
+        with immediate(policies.db):
             for festival_id, version in read:
                 policies.record_access(
                     festival_id, accessor or viewer, viewer, action, version, now

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from storage import rewrite_times
+
 MIGRATIONS = Migrations("consent")
 
 
@@ -37,3 +39,12 @@ def _policy_versions_and_access_log(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX consent_access_log_by_festival ON consent_access_log (festival, id)")
+
+
+@MIGRATIONS(name="0002_times_in_milliseconds")
+def _times_in_milliseconds(db: Database) -> None:
+    # Versions and reads were written to the second (microseconds when there were any);
+    # every time in the database is now RFC 3339 UTC with milliseconds, so they compare as
+    # text with the hub's.
+    rewrite_times(db, "consent_policy_versions", ["created_at"])
+    rewrite_times(db, "consent_access_log", ["at"])

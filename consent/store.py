@@ -8,8 +8,8 @@ nothing is shared until its organisers say so.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+import sqlite3
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from consent.policy import EMPTY_POLICY, Action, Policy, Rule, format_time, parse_time
+from storage import immediate, now_text
 
 VERSIONS = "consent_policy_versions"
 ACCESS_LOG = "consent_access_log"
@@ -111,8 +112,8 @@ class PolicyStore:
         if not author.strip():
             raise ValueError("a policy change needs an author")
         text = json.dumps(checked.wire(), sort_keys=True, ensure_ascii=False)
-        created = format_time(self.clock())
-        with self.writing():
+        created = now_text(self.clock())
+        with immediate(self.db):
             # Judged inside the write lock, so that two writers of one policy make one version.
             if self.current(festival).policy.canonical() == checked:
                 return self.current(festival)
@@ -142,13 +143,13 @@ class PolicyStore:
         at: datetime,
     ) -> None:
         """Record that ``accessor`` (as ``viewer``) read ``festival``'s data for ``action``."""
-        with self.writing():
+        with immediate(self.db):
             self.db.execute(
                 f"""
                 INSERT INTO {ACCESS_LOG} (festival, accessor, viewer, action, policy_version, at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
-                [festival, accessor, viewer, action, policy_version, format_time(at)],
+                [festival, accessor, viewer, action, policy_version, now_text(at)],
             )
 
     def access_log(
@@ -185,33 +186,14 @@ class PolicyStore:
             return "festival = ?", [festival]
         return "festival = ? AND action = ?", [festival, action]
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """A write transaction that takes the write lock up front.
+    def _rows(self, sql: str, params: list[Any]) -> list[sqlite3.Row]:
+        # Named rows whoever opened the connection (storage.connect gives them anyway).
+        cursor = self.db.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        rows: list[sqlite3.Row] = cursor.execute(sql, params).fetchall()
+        return rows
 
-        A deferred transaction that reads and then writes can fail at once, without
-        waiting, when another connection committed in between (WAL mode); taking the lock
-        first makes concurrent writers wait their turn under the busy timeout instead.
-        Inside a caller's transaction the write simply joins it.
-        """
-        conn = self.db.conn
-        if conn.in_transaction:
-            yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
-
-    def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        cursor = self.db.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    def _one(self, sql: str, params: list[Any]) -> sqlite3.Row | None:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
@@ -220,7 +202,7 @@ def _empty(festival: str) -> PolicyVersion:
     return PolicyVersion(festival, 0, EMPTY_POLICY, None, None, None)
 
 
-def _version(row: Mapping[str, Any]) -> PolicyVersion:
+def _version(row: sqlite3.Row) -> PolicyVersion:
     # Stored policies were validated when they were set; festivals named in them may have
     # gone since, which must not make an old version unreadable, so they are not rechecked.
     policy = Policy.model_validate(json.loads(row["policy"]))

@@ -13,10 +13,12 @@ from dashboard.accounts import SESSION_LIFETIME, PasswordChecks, secret_key
 from dashboard.board_view import BoardView
 from dashboard.cache import BoardCache
 from dashboard.commits import CommitWatcher
-from dashboard.database import close_db, connect
+from dashboard.database import close_db
+from storage import connect
 from dashboard.metrics import Metrics
 from dashboard.streams import BoardStreams, StreamSettings
 from dashboard.web_votes import WebVotes
+from storage import connect
 
 #: Open event streams one client may hold (a venue's screens may share one address).
 DEFAULT_STREAMS_PER_CLIENT = 50

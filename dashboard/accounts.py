@@ -20,7 +20,7 @@ from typing import Literal
 
 from sqlite_utils import Database
 
-from hub.store import immediate
+from storage import immediate, now_text
 
 SCRYPT_N = 2**15
 SCRYPT_R = 8
@@ -51,10 +51,6 @@ class Organiser:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
@@ -116,8 +112,8 @@ def add_organiser(db: Database, festival: str, email: str, password: str) -> boo
     """
     email = normalise_email(email)
     row = next(db["dashboard_organisers"].rows_where("email = ?", [email]), None)
-    now = _stamp(_now())
-    with db.conn:
+    now = now_text(_now())
+    with immediate(db):
         if row is None:
             check_password_rules(password)
             organiser_id = (
@@ -258,7 +254,7 @@ def _lockout_of(
     rows = db.execute(
         "select at from dashboard_login_failures where key = ? and at >= ? "
         "order by at desc limit ?",
-        [_KEY_PREFIX[limit] + key, _stamp(now - 2 * FAILURE_WINDOW), most],
+        [_KEY_PREFIX[limit] + key, now_text(now - 2 * FAILURE_WINDOW), most],
     ).fetchall()
     if len(rows) < most:
         return None
@@ -297,13 +293,15 @@ def _begin_attempt(db: Database, email: str, address: str, now: datetime) -> int
         if pause is not None:
             raise LoginPaused(pause)
         insert = "insert into dashboard_login_failures (key, at) values (?, ?)"
-        db.execute(insert, [_KEY_PREFIX["account"] + email, _stamp(now)])
-        address_row = db.execute(insert, [_KEY_PREFIX["address"] + address, _stamp(now)]).lastrowid
+        db.execute(insert, [_KEY_PREFIX["account"] + email, now_text(now)])
+        address_row = db.execute(
+            insert, [_KEY_PREFIX["address"] + address, now_text(now)]
+        ).lastrowid
         # Two windows are kept: a pause is judged from failures up to a window before the
         # latest one.
         db.execute(
             "delete from dashboard_login_failures where at < ?",
-            [_stamp(now - 2 * FAILURE_WINDOW)],
+            [now_text(now - 2 * FAILURE_WINDOW)],
         )
     return address_row or 0
 
@@ -339,14 +337,14 @@ def open_session(db: Database, organiser: Organiser) -> str:
     """Start a session for ``organiser``; return its token (kept by the browser only)."""
     token = secrets.token_urlsafe(32)
     now = _now()
-    with db.conn:
-        db.execute("delete from dashboard_sessions where expires_at < ?", [_stamp(now)])
+    with immediate(db):
+        db.execute("delete from dashboard_sessions where expires_at < ?", [now_text(now)])
         db.table("dashboard_sessions").insert(
             {
                 "token_hash": _token_hash(token),
                 "organiser_id": organiser.id,
-                "created_at": _stamp(now),
-                "expires_at": _stamp(now + SESSION_LIFETIME),
+                "created_at": now_text(now),
+                "expires_at": now_text(now + SESSION_LIFETIME),
             }
         )
     return token
@@ -357,7 +355,7 @@ def session_organiser(db: Database, token: str) -> Organiser | None:
     row = db.execute(
         "select o.id, o.email from dashboard_sessions s join dashboard_organisers o "
         "on o.id = s.organiser_id where s.token_hash = ? and s.expires_at > ?",
-        [_token_hash(token), _stamp(_now())],
+        [_token_hash(token), now_text(_now())],
     ).fetchone()
     if row is None:
         return None
@@ -367,14 +365,14 @@ def session_organiser(db: Database, token: str) -> Organiser | None:
 
 def close_session(db: Database, token: str) -> None:
     """End a session (logout)."""
-    with db.conn:
+    with immediate(db):
         db.execute("delete from dashboard_sessions where token_hash = ?", [_token_hash(token)])
 
 
 def secret_key(db: Database) -> str:
     """The key that signs the dashboard's cookies, created once and kept in the database
     so that every process serving the dashboard, and every restart, agrees on it."""
-    with db.conn:
+    with immediate(db):
         db.execute(
             "insert or ignore into dashboard_settings (name, value) values ('secret_key', ?)",
             [secrets.token_hex(32)],

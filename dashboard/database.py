@@ -1,31 +1,14 @@
-"""One SQLite connection per request (on ``g``) and one for each background thread."""
+"""One SQLite connection per request (on ``g``); background threads open their own with
+:func:`storage.connect`."""
 
 from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
 
 from flask import current_app, g
 from sqlite_utils import Database
 
-from protocol import create_private
+from storage import connect
 
-
-def connect(path: Path | str, *, readonly: bool = False) -> Database:
-    """A connection with a busy timeout; WAL lets readers go on while the hub writes."""
-    if readonly:
-        conn = sqlite3.connect(
-            f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=30, check_same_thread=False
-        )
-    else:
-        create_private(path)
-        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    db = Database(conn)
-    db.execute("PRAGMA foreign_keys=ON")
-    # As the hub's connections: in WAL mode a commit survives a crash of the process
-    # without waiting for the disk (a power cut may lose the last ones, never corrupt).
-    db.execute("PRAGMA synchronous=NORMAL")
-    return db
+__all__ = ["close_db", "connect", "get_db"]
 
 
 def get_db() -> Database:

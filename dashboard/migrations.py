@@ -3,6 +3,8 @@ screen keys)."""
 
 from sqlite_utils import Database, Migrations
 
+from storage import rewrite_times
+
 MIGRATIONS = Migrations("dashboard")
 
 
@@ -68,3 +70,14 @@ def create_screen_keys(db: Database) -> None:
         not_null={"festival", "name", "created_at"},
     )
     db.table("dashboard_screen_keys").create_index(["festival", "name"], unique=True)
+
+
+@MIGRATIONS(name="0005_times_in_milliseconds")
+def times_in_milliseconds(db: Database) -> None:
+    """Times in the one format of the database (RFC 3339 UTC, milliseconds): accounts had
+    them with microseconds, screen keys to the second."""
+    rewrite_times(db, "dashboard_organisers", ["created_at"])
+    rewrite_times(db, "dashboard_memberships", ["added_at"])
+    rewrite_times(db, "dashboard_sessions", ["created_at", "expires_at"])
+    rewrite_times(db, "dashboard_login_failures", ["at"])
+    rewrite_times(db, "dashboard_screen_keys", ["created_at", "last_used_at"])

@@ -33,7 +33,7 @@ from consent.store import PolicyStore
 from dashboard import festivals
 from dashboard.database import get_db
 from dashboard.web_votes import Kept, WebVotes, web_pseudonym, web_votes
-from hub import stickers, store
+from hub import registry_store, stickers
 from hub.models import Festival
 from hub.stickers import Refusal, Sticker, TapRefused
 from protocol import is_slug
@@ -135,7 +135,7 @@ def _unavailable(reason: str) -> Response:
 
 def _festival(db: Database, festival_id: str) -> Festival | None:
     """The festival (with the visitor key that pseudonyms are made with), or None."""
-    return store.get_festival(db, festival_id) if is_slug(festival_id) else None
+    return registry_store.get_festival(db, festival_id) if is_slug(festival_id) else None
 
 
 def _info(festival: Festival) -> FestivalInfo:

@@ -16,11 +16,12 @@ import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlite_utils import Database
 
-from hub import store
+from hub import registry_store
+from storage import immediate, now_text
 
 TABLE = "dashboard_screen_keys"
 KEY_BYTES = 32
@@ -44,11 +45,6 @@ class Screen:
     last_used_at: str | None
 
 
-def stamp(moment: datetime | None = None) -> str:
-    """RFC 3339 UTC, to the second."""
-    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def key_hash(key: str) -> str:
     """The stored form of a key."""
     return hashlib.sha256(key.encode()).hexdigest()
@@ -65,7 +61,7 @@ def check_name(name: str) -> str:
 
 
 def _festival(db: Database, festival: str) -> None:
-    if store.get_festival(db, festival) is None:
+    if registry_store.get_festival(db, festival) is None:
         raise ScreenKeyError(f"unknown festival: {festival}")
 
 
@@ -74,11 +70,11 @@ def add_screen(db: Database, festival: str, name: str) -> str:
     check_name(name)
     _festival(db, festival)
     key = secrets.token_urlsafe(KEY_BYTES)
-    with db.conn:
+    with immediate(db):
         cursor = db.execute(
             f"INSERT OR IGNORE INTO {TABLE} (key_hash, festival, name, created_at) "
             "VALUES (?, ?, ?, ?)",
-            [key_hash(key), festival, name, stamp()],
+            [key_hash(key), festival, name, now_text()],
         )
     if cursor.rowcount != 1:
         raise ScreenKeyError(f"festival {festival} has a screen named {name!r} already")
@@ -99,7 +95,7 @@ def screens(db: Database, festival: str) -> list[Screen]:
 def revoke_screen(db: Database, festival: str, name: str) -> None:
     """End the key of screen ``name``: it is refused from the next request on."""
     _festival(db, festival)
-    with db.conn:
+    with immediate(db):
         cursor = db.execute(
             f"DELETE FROM {TABLE} WHERE festival = ? AND name = ?", [festival, name]
         )
@@ -127,9 +123,9 @@ def live_hashes(db: Database, digests: Collection[str]) -> set[str]:
 
 def record_use(db: Database, digest: str, moment: datetime | None = None) -> None:
     """Note that the key with this hash was used now."""
-    with db.conn:
+    with immediate(db):
         db.execute(
-            f"UPDATE {TABLE} SET last_used_at = ? WHERE key_hash = ?", [stamp(moment), digest]
+            f"UPDATE {TABLE} SET last_used_at = ? WHERE key_hash = ?", [now_text(moment), digest]
         )
 
 

@@ -25,8 +25,7 @@ from typing import Final
 
 from flask import Flask, current_app
 
-from dashboard.database import connect
-from hub import store
+from hub import registry_store
 from hub.models import WEB_STATION
 from protocol import EraseRequest, Opinion, StationStatus, TopicKind, topic_for
 from protocol.broker import BrokerURL
@@ -34,6 +33,7 @@ from protocol.signing import parse_key, visitor_pseudonym
 from protocol.timestamps import format_timestamp
 from reader_agent.outbox import Outbox
 from reader_agent.publisher import Publisher
+from storage import connect
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class WebVotes:
         self.outbox_dir.mkdir(parents=True, exist_ok=True)
         db = connect(self.db_path)
         try:
-            festivals = [f.id for f in store.list_festivals(db)]
+            festivals = [f.id for f in registry_store.list_festivals(db)]
         finally:
             db.close()
         for path in sorted(self.outbox_dir.glob("*.db")):
@@ -190,7 +190,7 @@ class WebVotes:
             return self._secrets[festival_id]
         db = connect(self.db_path)
         try:
-            key = store.station_key(db, festival_id, WEB_STATION)
+            key = registry_store.station_key(db, festival_id, WEB_STATION)
         finally:
             db.close()
         if key is None:

@@ -18,9 +18,11 @@ from typing import Final
 
 from sqlite_utils import Database
 
-from hub import store
+import storage
+from hub import registry_store
 from hub.models import WEB_STATION
 from hub.passwords import hash_password, new_password
+from hub.registry_store import BrokerAccount
 from protocol.topics import HUB_SUBSCRIPTION, station_filter
 
 #: The hub's broker username (stations' names always contain a dot, so they never clash).
@@ -59,18 +61,17 @@ class BrokerConfig:
 
 
 def password_file_text(
-    db: Database, hub_account: tuple[str, str] | None, web_account: tuple[str, str] | None = None
+    db: Database, hub_account: BrokerAccount | None, web_account: BrokerAccount | None = None
 ) -> str:
-    """The password file: the hub's and the dashboard's accounts and every enabled
-    station's."""
-    lines = [f"{a[0]}:{a[1]}" for a in (hub_account, web_account) if a is not None]
-    lines += [f"{user}:{hashed}" for user, hashed, _ in store.bridge_accounts(db)]
-    lines += [f"{user}:{hashed}" for user, hashed, _, _ in store.broker_station_accounts(db)]
-    return "\n".join(lines) + "\n"
+    """The password file: the hub's and the dashboard's accounts, every site broker's bridge
+    and every enabled station's."""
+    accounts = [a for a in (hub_account, web_account) if a is not None]
+    accounts += registry_store.bridge_accounts(db) + registry_store.broker_station_accounts(db)
+    return "".join(f"{a.username}:{a.password_hash}\n" for a in accounts)
 
 
 def acl_text(
-    db: Database, hub_account: tuple[str, str] | None, web_account: tuple[str, str] | None = None
+    db: Database, hub_account: BrokerAccount | None, web_account: BrokerAccount | None = None
 ) -> str:
     """The ACL: the hub reads all of tapshare/, the dashboard writes the web stations'
     topics, each station writes under its own topics, each site broker's bridge under its
@@ -81,14 +82,15 @@ def acl_text(
         "",
     ]
     if hub_account is not None:
-        lines += [f"user {hub_account[0]}", f"topic read {HUB_SUBSCRIPTION}", ""]
+        lines += [f"user {hub_account.username}", f"topic read {HUB_SUBSCRIPTION}", ""]
     if web_account is not None:
-        lines += [f"user {web_account[0]}", f"topic write {station_filter('+', WEB_STATION)}", ""]
-    for user, _, festival in store.bridge_accounts(db):
+        web_topics = station_filter("+", WEB_STATION)
+        lines += [f"user {web_account.username}", f"topic write {web_topics}", ""]
+    for bridge in registry_store.bridge_accounts(db):
         # A site broker forwards its own festival's messages, and nothing else.
-        lines += [f"user {user}", f"topic write {festival_topics(festival)}", ""]
-    for user, _, festival, station in store.broker_station_accounts(db):
-        lines += [f"user {user}", f"topic write {station_filter(festival, station)}", ""]
+        topics = festival_topics(bridge.festival or "")
+        lines += [f"user {bridge.username}", f"topic write {topics}", ""]
+    lines += station_acl_lines(registry_store.broker_station_accounts(db))
     return "\n".join(lines)
 
 
@@ -128,15 +130,24 @@ def _write_atomically(path: Path, text: str, mode: int) -> None:
         raise
 
 
+def station_acl_lines(stations: list[BrokerAccount]) -> list[str]:
+    """The ACL lines that let each station write its own topics, and nothing else."""
+    lines: list[str] = []
+    for account in stations:
+        topics = station_filter(account.festival or "", account.station or "")
+        lines += [f"user {account.username}", f"topic write {topics}", ""]
+    return lines
+
+
 def _service_account(
     db: Database, role: str, username: str, rotate: bool
-) -> tuple[tuple[str, str], str | None]:
+) -> tuple[BrokerAccount, str | None]:
     """The account of a service (hub or dashboard), and its password when made anew."""
-    account = store.broker_account(db, role)
+    account = registry_store.broker_account(db, role)
     if account is not None and not rotate:
         return account, None
     password = new_password()
-    return (username, hash_password(password)), password
+    return BrokerAccount(username, hash_password(password)), password
 
 
 def write_broker_config(
@@ -158,8 +169,8 @@ def write_broker_config(
     _write_atomically(paths[2], config_text(paths[0], paths[1]), 0o644)
     # Kept only once the files are written, so a failure leaves the old accounts.
     if password is not None:
-        store.set_broker_account(db, HUB_ROLE, account[0], account[1], store.now_text())
+        registry_store.set_broker_account(db, HUB_ROLE, account, storage.now_text())
     if web_password is not None:
-        store.set_broker_account(db, WEB_ROLE, web[0], web[1], store.now_text())
-    stations = len(store.broker_station_accounts(db))
+        registry_store.set_broker_account(db, WEB_ROLE, web, storage.now_text())
+    stations = len(registry_store.broker_station_accounts(db))
     return BrokerConfig(*paths, stations=stations, hub_password=password, web_password=web_password)

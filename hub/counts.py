@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from hub.store import micros
+from storage import micros
 
 #: A stored tap as the delayed view applies it:
 #: (visitor, artwork, tapped_us, seq, id, choice).

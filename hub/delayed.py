@@ -40,7 +40,7 @@ from sqlite_utils import Database
 
 from hub import counts
 from hub.counts import TapRow
-from hub.store import micros
+from storage import micros
 
 #: How far behind a read's instant a view's watermark is kept (microseconds).
 LAG_US: Final = 30_000_000

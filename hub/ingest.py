@@ -41,16 +41,16 @@ from hub.writer import (
     Ready,
     Stopped,
     WriterSettings,
-    open_database,
     received,
 )
 from protocol.broker import BrokerURL
 from protocol.mqtt import is_auth_failure, make_client
 from protocol.topics import HUB_SUBSCRIPTION
+from storage import SYNCHRONOUS, connect
 
 log = logging.getLogger("tapshare.hub")
 
-__all__ = ["BrokerAuthError", "Hub", "WriterError", "open_database"]
+__all__ = ["BrokerAuthError", "Hub", "WriterError"]
 
 #: Most messages written in one transaction.
 MAX_BATCH: Final = 4000
@@ -104,9 +104,9 @@ class Hub:
         synchronous: str = "FULL",
         on_commit: Callable[[write_path.BatchOutcome, Sequence[Received]], None] | None = None,
         retention_interval: float = RETENTION_INTERVAL_SECONDS,
-        opener: Opener = open_database,
+        opener: Opener = connect,
     ) -> None:
-        if synchronous not in ("OFF", "NORMAL", "FULL"):
+        if synchronous not in SYNCHRONOUS:
             raise ValueError("synchronous is OFF, NORMAL or FULL")
         self.db_path = Path(db_path)
         self.broker_url = broker_url
@@ -206,7 +206,7 @@ class Hub:
     def run(self) -> None:
         """Connect, then store messages until :meth:`stop`; raise BrokerAuthError when the
         broker refuses the credentials, WriterError when the writer process ends."""
-        db = open_database(self.db_path, self.settings.synchronous)
+        db = connect(self.db_path, self.settings.synchronous)
         try:
             MIGRATIONS.apply(db)
         finally:

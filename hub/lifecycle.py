@@ -26,7 +26,8 @@ from typing import Final
 
 from sqlite_utils import Database
 
-from hub import store
+import storage
+from hub import counter_store, retention_store
 from protocol import create_private
 from protocol.messages import MAX_CLOCK_AHEAD
 
@@ -56,27 +57,28 @@ def apply_retention(db: Database, now: datetime) -> list[Expired]:
     """Remove every festival's taps older than its retention; return what went, per
     festival with a retention (festivals without one are left alone)."""
     results = []
-    for festival_id, days in store.festival_retentions(db):
+    for retention in retention_store.festival_retentions(db):
+        festival_id, days = retention.festival, retention.days
         cutoff = now - timedelta(days=days)
-        cutoff_us = store.micros(cutoff)
-        with store.immediate(db):
-            opinions = store.expire_current_opinions(db, festival_id, cutoff_us)
+        cutoff_us = storage.micros(cutoff)
+        with storage.immediate(db):
+            opinions = retention_store.expire_current_opinions(db, festival_id, cutoff_us)
         taps = 0
         while True:
-            with store.immediate(db):
-                removed = store.expire_taps(db, festival_id, cutoff_us, RETENTION_CHUNK)
+            with storage.immediate(db):
+                removed = retention_store.expire_taps(db, festival_id, cutoff_us, RETENTION_CHUNK)
                 if removed:
-                    store.add_counters(db, {(TAPS_EXPIRED, "{}"): removed})
+                    counter_store.add_counters(db, {(TAPS_EXPIRED, "{}"): removed})
             taps += removed
             if removed < RETENTION_CHUNK:
                 break
-        with store.immediate(db):
-            letters = store.expire_dead_letters(db, festival_id, store.now_text(cutoff))
-            ids = store.expire_accepted_ids(
-                db, festival_id, store.now_text(cutoff - MAX_CLOCK_AHEAD)
+        with storage.immediate(db):
+            letters = retention_store.expire_dead_letters(db, festival_id, storage.now_text(cutoff))
+            ids = retention_store.expire_accepted_ids(
+                db, festival_id, storage.now_text(cutoff - MAX_CLOCK_AHEAD)
             )
         results.append(
-            Expired(festival_id, days, store.now_text(cutoff), taps, opinions, letters, ids)
+            Expired(festival_id, days, storage.now_text(cutoff), taps, opinions, letters, ids)
         )
     return results
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlite_utils import Database, Migrations
 
 from hub.passwords import hash_password, new_key, new_password
-from hub.store import now_text
+from storage import now_text
 
 MIGRATIONS = Migrations("hub")
 

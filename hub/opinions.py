@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from consent.sources import Cell, FestivalInfo, OpinionSource
-from hub import counts, delayed, store
+from hub import counts, delayed, registry_store
 
 
 class HubOpinions(OpinionSource):
@@ -28,15 +28,15 @@ class HubOpinions(OpinionSource):
         """Every registered festival, ordered by id."""
         return [
             FestivalInfo(f.id, f.name, f.choices, f.board_min_visitors)
-            for f in store.list_festivals(self.db)
+            for f in registry_store.list_festivals(self.db)
         ]
 
     def artwork_titles(self, festival_id: str) -> Mapping[str, str]:
         """The festival's artworks: id to title, ordered by id."""
-        return {a.id: a.title for a in store.list_artworks(self.db, festival_id)}
+        return {a.id: a.title for a in registry_store.list_artworks(self.db, festival_id)}
 
     def _choices(self, festival_id: str) -> tuple[str, ...]:
-        festival = store.get_festival(self.db, festival_id)
+        festival = registry_store.get_festival(self.db, festival_id)
         return festival.choices if festival else ()
 
     def artwork_cells(self, festival_id: str, as_of: datetime | None) -> Sequence[Cell]:

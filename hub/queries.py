@@ -1,6 +1,6 @@
 """Read helpers for the dashboard and the command line: station health and the hub's counters.
 (Opinion counts are read only through :class:`hub.opinions.HubOpinions`; registry rows
-through :mod:`hub.store`.)"""
+through :mod:`hub.registry_store`.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any, Final
 
 from sqlite_utils import Database
 
-from hub import store
+import storage
+from hub import counter_store, health_store, registry_store
 from hub.models import StationHealth
 
 #: Stations send their status every 30 seconds.
@@ -27,9 +28,9 @@ def stations(db: Database, festival_id: str, now: datetime | None = None) -> lis
     else ``"online"``.
     """
     moment = now or datetime.now(UTC)
-    statuses = store.list_station_status(db, festival_id)
+    statuses = health_store.list_station_status(db, festival_id)
     found = []
-    for station in store.list_stations(db, festival_id):
+    for station in registry_store.list_stations(db, festival_id):
         status = statuses.get(station.id)
         if status is None:
             found.append(
@@ -38,8 +39,8 @@ def stations(db: Database, festival_id: str, now: datetime | None = None) -> lis
                 )
             )
             continue
-        silent = (store.micros(moment) - status["last_seen_us"]) / 1e6
-        state = status["state"]
+        silent = (storage.micros(moment) - status.last_seen_us) / 1e6
+        state = status.state
         if silent > SILENCE_LIMIT_SECONDS:
             state = "offline"
         found.append(
@@ -48,11 +49,11 @@ def stations(db: Database, festival_id: str, now: datetime | None = None) -> lis
                 station=station.id,
                 enabled=station.enabled,
                 state=state,
-                last_seen=status["last_seen"],
-                outbox=status["outbox"],
-                outbox_full=status["outbox_full"],
-                readers=status["readers"],
-                version=status["version"],
+                last_seen=status.last_seen,
+                outbox=status.outbox,
+                outbox_full=status.outbox_full,
+                readers=status.readers,
+                version=status.version,
             )
         )
     return found
@@ -66,7 +67,7 @@ def counters(db: Database) -> list[tuple[str, dict[str, str], float]]:
     ``_count``).
     """
     found: list[tuple[str, dict[str, str], float]] = []
-    for name, labels, value in store.list_counters(db):
-        parsed: Any = json.loads(labels)
-        found.append((name, {str(k): str(v) for k, v in parsed.items()}, value))
+    for counter in counter_store.list_counters(db):
+        parsed: Any = json.loads(counter.labels)
+        found.append((counter.name, {str(k): str(v) for k, v in parsed.items()}, counter.value))
     return found

@@ -16,10 +16,12 @@ from typing import Final
 
 from sqlite_utils import Database
 
-from hub import store
+import storage
+from hub import platform_key_store, registry_store, retention_store
 from hub.lifecycle import MAX_RETAIN_DAYS
 from hub.models import DEFAULT_CHOICES, WEB_STATION, Artwork, Festival, Station, StationCredentials
 from hub.passwords import hash_password, new_key, new_password
+from hub.platform_key_store import PlatformKey
 from protocol import is_slug
 from protocol.broker import BrokerURL
 
@@ -69,7 +71,7 @@ def _festival_id(festival_id: str) -> str:
 
 
 def existing_festival(db: Database, festival_id: str) -> Festival:
-    found = store.get_festival(db, festival_id)
+    found = registry_store.get_festival(db, festival_id)
     if found is None:
         raise RegistryError(f"festival {festival_id!r} is not registered")
     return found
@@ -101,10 +103,10 @@ def add_festival(
         choices=picked,
         visitor_key=new_key(),
         board_min_visitors=1,
-        created_at=store.now_text(),
+        created_at=storage.now_text(),
     )
     try:
-        store.insert_festival(db, festival)
+        registry_store.insert_festival(db, festival)
     except sqlite3.IntegrityError:
         raise RegistryError(f"festival {festival_id!r} is already registered") from None
     # Votes from phones are opinions of this station; its broker account is never used
@@ -141,9 +143,9 @@ def set_festival(
         raise RegistryError(
             f"board minimum visitors must be a whole number from 1 to {MAX_BOARD_MIN_VISITORS}"
         )
-    store.update_festival(db, festival_id, name, board_min_visitors)
+    registry_store.update_festival(db, festival_id, name, board_min_visitors)
     if retain_days is not None:
-        store.set_festival_retain_days(db, festival_id, retain_days)
+        retention_store.set_festival_retain_days(db, festival_id, retain_days)
     return existing_festival(db, festival_id)
 
 
@@ -152,7 +154,7 @@ def add_artwork(db: Database, festival_id: str, artwork_id: str, title: str) -> 
     existing_festival(db, slug("festival id", festival_id))
     artwork = Artwork(festival_id, slug("artwork id", artwork_id), _text("title", title))
     try:
-        store.insert_artwork(db, artwork, store.now_text())
+        registry_store.insert_artwork(db, artwork, storage.now_text())
     except sqlite3.IntegrityError:
         raise RegistryError(
             f"artwork {artwork_id!r} is already registered for festival {festival_id!r}"
@@ -184,14 +186,14 @@ def add_station(db: Database, festival_id: str, station_id: str) -> StationCrede
         choices=festival.choices,
     )
     try:
-        store.insert_station(
+        registry_store.insert_station(
             db,
             festival_id,
             station_id,
             credentials.station_secret,
             credentials.broker_username,
             hash_password(password),
-            store.now_text(),
+            storage.now_text(),
         )
     except sqlite3.IntegrityError:
         raise RegistryError(
@@ -205,7 +207,7 @@ def disable_station(db: Database, festival_id: str, station_id: str) -> None:
     configuration written afterwards no longer lets it connect."""
     slug("festival id", festival_id)
     slug("station id", station_id)
-    if not store.disable_station(db, festival_id, station_id, store.now_text()):
+    if not registry_store.disable_station(db, festival_id, station_id, storage.now_text()):
         raise RegistryError(
             f"station {station_id!r} is not registered for festival {festival_id!r}"
         )
@@ -214,7 +216,7 @@ def disable_station(db: Database, festival_id: str, station_id: str) -> None:
 def stations(db: Database, festival_id: str) -> list[Station]:
     """A festival's stations (without secrets), ordered by id."""
     existing_festival(db, slug("festival id", festival_id))
-    return store.list_stations(db, festival_id)
+    return registry_store.list_stations(db, festival_id)
 
 
 def _toml_string(value: str) -> str:
@@ -291,20 +293,20 @@ def add_platform_key(db: Database, name: str) -> str:
     slug("platform key name", name)
     key = secrets.token_urlsafe(32)
     try:
-        store.insert_platform_key(db, name, platform_key_hash(key), store.now_text())
+        platform_key_store.insert_platform_key(db, name, platform_key_hash(key), storage.now_text())
     except sqlite3.IntegrityError:
         raise RegistryError(f"platform key {name!r} already exists") from None
     return key
 
 
-def platform_keys(db: Database) -> list[tuple[str, str, str | None]]:
-    """Every platform key as (name, created_at, last_used_at); never the key itself."""
-    return store.list_platform_keys(db)
+def platform_keys(db: Database) -> list[PlatformKey]:
+    """Every platform key, by name (never the key itself)."""
+    return platform_key_store.list_platform_keys(db)
 
 
 def revoke_platform_key(db: Database, name: str) -> None:
     """End a platform key: requests with it are refused from now on."""
-    if not store.delete_platform_key(db, name):
+    if not platform_key_store.delete_platform_key(db, name):
         raise RegistryError(f"there is no platform key {name!r}")
 
 
@@ -313,11 +315,12 @@ def platform_key_name(db: Database, key: str) -> str | None:
     minute (not at every request, which would make every read a write)."""
     if not key or len(key) > 256:
         return None
-    found = store.platform_key_by_hash(db, platform_key_hash(key))
+    found = platform_key_store.platform_key_by_hash(db, platform_key_hash(key))
     if found is None:
         return None
-    name, last_used = found
     now = datetime.now(UTC)
-    if last_used is None or last_used < store.now_text(now - KEY_USE_RESOLUTION):
-        store.mark_platform_key_used(db, name, store.now_text(now))
-    return name
+    if found.last_used_at is None or found.last_used_at < storage.now_text(
+        now - KEY_USE_RESOLUTION
+    ):
+        platform_key_store.mark_platform_key_used(db, found.name, storage.now_text(now))
+    return found.name

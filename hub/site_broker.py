@@ -18,11 +18,11 @@ from typing import Final
 
 from sqlite_utils import Database
 
-from hub import store
-from hub.broker_config import festival_topics, write_atomically
+import storage
+from hub import registry_store
+from hub.broker_config import festival_topics, station_acl_lines, write_atomically
 from hub.passwords import check_password, hash_password, new_password
 from protocol.broker import BrokerURL
-from protocol.topics import station_filter
 
 #: Messages the site broker keeps per client while it cannot deliver them (the bridge's
 #: queue while the link is down): enough for a long outage, bounded so the Pi's disk and
@@ -75,8 +75,7 @@ def site_acl_text(db: Database, festival_id: str) -> str:
         "# of editing it.",
         "",
     ]
-    for user, _, festival, station in store.broker_station_accounts(db, festival_id):
-        lines += [f"user {user}", f"topic write {station_filter(festival, station)}", ""]
+    lines += station_acl_lines(registry_store.broker_station_accounts(db, festival_id))
     return "\n".join(lines)
 
 
@@ -140,7 +139,7 @@ def write_site_config(
     into ``directory``. The bridge's account is made (or its password renewed) when it has
     none, when its password cannot be found in an earlier ``tapshare-site.conf`` there, or
     when ``rotate_bridge_password``."""
-    if store.get_festival(db, festival_id) is None:
+    if registry_store.get_festival(db, festival_id) is None:
         raise SiteConfigError(f"festival {festival_id!r} is not registered")
     if not 1 <= listen_port <= 65535:
         raise SiteConfigError("the listener port must be from 1 to 65535")
@@ -149,7 +148,7 @@ def write_site_config(
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
     paths = (directory / "passwd", directory / "acl", directory / CONFIG_NAME)
-    known = {festival: hashed for _, hashed, festival in store.bridge_accounts(db)}
+    known = {a.festival: a.password_hash for a in registry_store.bridge_accounts(db)}
     password = (
         None if rotate_bridge_password else _existing_password(paths[2], known.get(festival_id))
     )
@@ -157,8 +156,8 @@ def write_site_config(
     if password is None:
         password = new_password()
     # The site's stations only: no hub or bridge account on the site broker.
-    stations = store.broker_station_accounts(db, festival_id)
-    site_passwd = "".join(f"{user}:{hashed}\n" for user, hashed, _, _ in stations)
+    stations = registry_store.broker_station_accounts(db, festival_id)
+    site_passwd = "".join(f"{a.username}:{a.password_hash}\n" for a in stations)
     write_atomically(paths[0], site_passwd, 0o600)
     write_atomically(paths[1], site_acl_text(db, festival_id), 0o644)
     text = site_config_text(
@@ -167,11 +166,11 @@ def write_site_config(
     write_atomically(paths[2], text, 0o600)
     if renewed:
         # Kept only once the files are written, so a failure leaves the old account.
-        store.set_bridge_account(
+        registry_store.set_bridge_account(
             db,
             festival_id,
             bridge_username(festival_id),
             hash_password(password),
-            store.now_text(),
+            storage.now_text(),
         )
     return SiteConfig(*paths, len(stations), bridge_username(festival_id), renewed)

@@ -25,7 +25,8 @@ from urllib.parse import urlencode
 
 from sqlite_utils import Database
 
-from hub import sdm, store
+import storage
+from hub import registry_store, sdm
 from hub.registry import RegistryError, existing_festival, slug
 
 #: How long a tap's address stays good for a vote after it was first opened.
@@ -164,7 +165,7 @@ def add(
     festival = existing_festival(db, slug("festival id", festival_id))
     slug("sticker id", sticker_id)
     slug("artwork id", artwork_id)
-    if not store.artwork_exists(db, festival_id, artwork_id):
+    if not registry_store.artwork_exists(db, festival_id, artwork_id):
         raise RegistryError(
             f"artwork {artwork_id!r} is not registered for festival {festival_id!r}"
         )
@@ -173,9 +174,9 @@ def add(
             f"choice {choice!r} is not one of the festival's: {','.join(festival.choices)}"
         )
     meta, file = (None, None) if static else (secrets.token_hex(16), secrets.token_hex(16))
-    created = store.now_text()
+    created = storage.now_text()
     try:
-        with store.immediate(db):
+        with storage.immediate(db):
             db.conn.execute(
                 "INSERT INTO stickers (festival, id, artwork, choice, static, meta_read_key, "
                 "file_read_key, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
@@ -194,11 +195,11 @@ def disable(db: Database, festival_id: str, sticker_id: str) -> None:
     """Disable a sticker: its taps are refused from now on."""
     slug("festival id", festival_id)
     slug("sticker id", sticker_id)
-    with store.immediate(db):
+    with storage.immediate(db):
         cursor = db.conn.execute(
             "UPDATE stickers SET enabled = 0, disabled_at = coalesce(disabled_at, ?) "
             "WHERE festival = ? AND id = ?",
-            (store.now_text(), festival_id, sticker_id),
+            (storage.now_text(), festival_id, sticker_id),
         )
     if cursor.rowcount != 1:
         raise RegistryError(
@@ -267,7 +268,7 @@ def _fresh(
             raise TapRefused(Refusal.MALFORMED)
         return None
     tap = _verified(sticker, picc_data, cmac)
-    now_us = store.micros(now)
+    now_us = storage.micros(now)
     opened = _opened_us(db, sticker, tap.counter)
     if opened is None:
         db.conn.execute(
@@ -316,7 +317,7 @@ def accept_tap(
     """Check a tap once more and use it up for one vote, all in one transaction:
     ``record`` (which keeps the vote durably) runs inside it, after every check, and its
     failure leaves the tap unused. Raises TapRefused."""
-    with store.immediate(db):
+    with storage.immediate(db):
         sticker = _enabled(db, festival_id, sticker_id)
         tap = _fresh(db, sticker, picc_data, cmac, now or datetime.now(UTC))
         if tap is not None:

@@ -17,7 +17,8 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
-from hub import store, write_path
+import storage
+from hub import registry_store, write_path
 from hub.models import Festival
 from hub.wire import WireOpinion, read_opinion
 from protocol import (
@@ -86,19 +87,19 @@ class RegistryView:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._festivals: dict[str, Festival | None] = {}
-        self._stations: dict[tuple[str, str], store.StationKey | None] = {}
+        self._stations: dict[tuple[str, str], registry_store.StationKey | None] = {}
         self._artworks: dict[tuple[str, str], bool] = {}
         self._senders: dict[tuple[str, str], _Sender] = {}
 
     def festival(self, festival_id: str) -> Festival | None:
         if festival_id not in self._festivals:
-            self._festivals[festival_id] = store.get_festival(self.db, festival_id)
+            self._festivals[festival_id] = registry_store.get_festival(self.db, festival_id)
         return self._festivals[festival_id]
 
-    def station(self, festival_id: str, station_id: str) -> store.StationKey | None:
+    def station(self, festival_id: str, station_id: str) -> registry_store.StationKey | None:
         key = (festival_id, station_id)
         if key not in self._stations:
-            self._stations[key] = store.station_key(self.db, festival_id, station_id)
+            self._stations[key] = registry_store.station_key(self.db, festival_id, station_id)
         return self._stations[key]
 
     def sender(self, festival_id: str, station_id: str) -> _Sender:
@@ -117,7 +118,9 @@ class RegistryView:
         key = (festival_id, artwork_id)
         known = self._artworks.get(key)
         if known is None:
-            known = self._artworks[key] = store.artwork_exists(self.db, festival_id, artwork_id)
+            known = self._artworks[key] = registry_store.artwork_exists(
+                self.db, festival_id, artwork_id
+            )
         return known
 
 
@@ -128,7 +131,7 @@ def _check_sender(registry: RegistryView, festival_id: str, station_id: str) -> 
         raise Rejected("unknown_festival", f"festival {festival_id!r} is not registered")
     station = registry.station(festival_id, station_id)
     if station is None:
-        if store.station_registered_elsewhere(registry.db, festival_id, station_id):
+        if registry_store.station_registered_elsewhere(registry.db, festival_id, station_id):
             raise Rejected(
                 "foreign_station",
                 f"station {station_id!r} is not a station of festival {festival_id!r}",
@@ -201,7 +204,7 @@ def classify(registry: RegistryView, received: Received, now: datetime) -> write
             if instant - now > MAX_CLOCK_AHEAD:
                 # Raises, with the reason and detail (from the reference reading: rare).
                 check_clock(parse_opinion(received.payload), now)
-            return write_path.StoreOpinion(opinion, received.received_at, store.micros(instant))
+            return write_path.StoreOpinion(opinion, received.received_at, storage.micros(instant))
         if topic.kind is TopicKind.ERASE:
             body = decode_object(received.payload)
             erase = validate(EraseRequest, body)

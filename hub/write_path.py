@@ -2,7 +2,7 @@
 requests, station statuses and rejections (:func:`write_batch`).
 
 The tuples and prepared statements here are the hub's hot path; the rest of the hub's SQL is
-in :mod:`hub.store`.
+in the ``*_store`` modules of :mod:`hub`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from typing import Final
 
 from sqlite_utils import Database
 
+from hub.counter_store import add_counters
 from hub.erasure import Markers
-from hub.store import add_counters, immediate, micros, now_text
 from hub.wire import WireOpinion
 from protocol import EraseRequest, Opinion, StationStatus, parse_key, parse_timestamp
 from protocol.topics import PREFIX
+from storage import immediate, micros, now_text
 
 #: Dead letters kept; older ones are dropped (their counters stay).
 MAX_DEAD_LETTERS: Final = 100_000

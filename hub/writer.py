@@ -32,11 +32,13 @@ from typing import Final, NamedTuple
 
 from sqlite_utils import Database
 
-from hub import metrics, store, write_path
+import storage
+from hub import counter_store, metrics, write_path
 from hub.erasure import Markers
 from hub.lifecycle import apply_retention
 from hub.validate import Received, RegistryView, classify
-from protocol import Rejected, create_private, parse_topic
+from protocol import Rejected, parse_topic
+from storage import connect
 
 log = logging.getLogger("tapshare.hub")
 
@@ -107,19 +109,6 @@ _RETRY_MIN, _RETRY_MAX = 0.1, 5.0
 _IDLE_SECONDS: Final = 1.0
 
 
-def open_database(path: Path | str, synchronous: str = "FULL") -> Database:
-    """The hub's connection: WAL, a busy timeout, and (by default) a sync on each commit,
-    so that what the broker is told is stored survives a power cut too."""
-    if synchronous not in ("OFF", "NORMAL", "FULL"):
-        raise ValueError("synchronous is OFF, NORMAL or FULL")
-    create_private(path)
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    db = Database(conn)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(f"PRAGMA synchronous={synchronous}")
-    return db
-
-
 @dataclass(frozen=True)
 class WriterSettings:
     """What the writer process needs to know (sent to it when it starts)."""
@@ -128,7 +117,7 @@ class WriterSettings:
     synchronous: str
     max_batch: int
     retention_interval: float
-    opener: Opener = open_database
+    opener: Opener = connect
 
 
 class _Stopped(Exception):
@@ -308,8 +297,8 @@ class _Writer:
         if not self.pending:
             return
         try:
-            with store.immediate(db):
-                store.add_counters(db, self.pending)
+            with storage.immediate(db):
+                counter_store.add_counters(db, self.pending)
             self.pending = metrics.new_counters()
         except sqlite3.Error as exc:
             log.warning("could not write the last counters: %s", exc)

@@ -17,7 +17,8 @@ import click
 from sqlite_utils import Database
 
 from protocol.broker import BrokerURL
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"

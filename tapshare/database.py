@@ -1,13 +1,13 @@
-"""Open the one SQLite database of a hub and bring its schema up to date."""
+"""Bring the schema of the hub's one SQLite database up to date (connections:
+:func:`storage.connect`)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Migrations
 
-from protocol import create_private
+from storage import connect
 
 
 def migration_sets() -> list[Migrations]:
@@ -17,18 +17,6 @@ def migration_sets() -> list[Migrations]:
     from hub.migrations import MIGRATIONS as hub
 
     return [hub, consent, dashboard]
-
-
-def connect(path: Path | str) -> Database:
-    """A connection in WAL mode with a busy timeout, for one thread; a new database is
-    created readable by its owner only."""
-    create_private(path)
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    db = Database(conn)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA foreign_keys=ON")
-    return db
 
 
 def migrate(path: Path | str) -> list[str]:

@@ -218,7 +218,8 @@ def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
     from dashboard.accounts import add_organiser
     from dashboard.screens import add_screen
     from hub import registry, stickers
-    from tapshare.database import connect, migrate
+    from storage import connect
+    from tapshare.database import migrate
 
     migrate(plan.db)
     db = connect(plan.db)
@@ -294,7 +295,7 @@ class Demo:
 
     def _start_mosquitto(self, executable: str, port: int) -> BrokerURL:
         from hub.broker_config import HUB_USERNAME, WEB_USERNAME, write_broker_config
-        from tapshare.database import connect
+        from storage import connect
 
         config_dir = self.plan.data_dir / "broker"
         db = connect(self.plan.db)
@@ -409,7 +410,7 @@ class Demo:
     def _phone_lines(self) -> list[str]:
         """Per festival, the address a first tap on its sticker opens, and how to tap again."""
         from hub import stickers
-        from tapshare.database import connect
+        from storage import connect
 
         lines = ["Phones (open on a phone, or in a browser; each tap gives one vote):"]
         db = connect(self.plan.db)
@@ -458,7 +459,7 @@ class Demo:
     def progress(self, elapsed: float) -> str:
         """One line: opinions stored and refused, and stations online."""
         from hub import metrics, queries
-        from tapshare.database import connect
+        from storage import connect
 
         db = connect(self.plan.db)
         try:

@@ -18,7 +18,8 @@ from sqlite_utils import Database
 
 from hub import registry
 from hub.models import Festival, StationCredentials
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 from tapshare.mosquitto import BrokerUnavailable, Mosquitto
 
 # The fixtures that start a broker or a browser, and the marker each one implies.

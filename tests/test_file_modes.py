@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.database import connect as dashboard_connect
-from hub.writer import open_database
 from reader_agent.outbox import Outbox
+from storage import connect
 from tapshare.cli import cli
-from tapshare.database import connect, migrate
+from tapshare.database import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,12 +44,11 @@ def opened_with_wal(path: Path, opener: Callable[[Path], object]) -> list[str]:
         db.close()  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(
-    "opener",
-    [connect, open_database, dashboard_connect],
-    ids=["tapshare.database", "hub.writer", "dashboard.database"],
-)
-def test_a_new_database_and_its_wal_and_shm_are_private(tmp_path, opener):
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])
+def test_a_new_database_and_its_wal_and_shm_are_private(tmp_path, synchronous):
+    def opener(path):
+        return connect(path, synchronous)
+
     assert opened_with_wal(tmp_path / "hub.db", opener) == ["0o600"] * 3
 
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from protocol.broker import BrokerURL
+from storage import connect
 from tapshare.context import Settings, fail, open_database
-from tapshare.database import connect, migrate
+from tapshare.database import migrate
 
 if TYPE_CHECKING:
     from dashboard.web_votes import WebVotes
@@ -264,7 +265,7 @@ def organiser_add(settings: Settings, festival: str, email: str) -> None:
     """Let EMAIL manage FESTIVAL in the dashboard; the password is read from standard input
     (an existing account keeps its password, which must be given)."""
     from dashboard.accounts import AccountError, add_organiser
-    from hub import store
+    from hub import registry_store
 
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
@@ -272,7 +273,7 @@ def organiser_add(settings: Settings, festival: str, email: str) -> None:
     _migrated(settings)
     db = connect(settings.db)
     try:
-        if store.get_festival(db, festival) is None:
+        if registry_store.get_festival(db, festival) is None:
             fail(f"unknown festival: {festival}")
         created = add_organiser(db, festival, email, password)
     except AccountError as exc:

@@ -11,7 +11,7 @@ from types import FrameType
 
 import click
 
-from hub import store
+from hub import health_store
 from hub.broker_config import HUB_USERNAME, WEB_USERNAME, write_broker_config
 from hub.ingest import BrokerAuthError, Hub, WriterError
 from hub.site_broker import (
@@ -206,7 +206,7 @@ def _site_config(
 def dead_letters_command(settings: Settings, limit: int) -> None:
     """Print the latest rejected messages, newest first, as JSON lines."""
     with open_database(settings) as db:
-        letters = store.list_dead_letters(db, limit)
+        letters = health_store.list_dead_letters(db, limit)
     for letter in letters:
         click.echo(json.dumps(letter.as_json(), ensure_ascii=False))
 

@@ -34,7 +34,7 @@ def platform_key_add(settings: Settings, name: str) -> None:
 def platform_key_list(settings: Settings) -> None:
     """List the platform keys: name, when made, when last used (never the key)."""
     with open_database(settings) as db:
-        rows = [(n, made, used or "-") for n, made, used in registry.platform_keys(db)]
+        rows = [(k.name, k.created_at, k.last_used_at or "-") for k in registry.platform_keys(db)]
     print_table(("NAME", "CREATED", "LAST-USED"), rows)
 
 

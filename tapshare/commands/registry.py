@@ -8,7 +8,7 @@ from typing import TypeVar
 import click
 from sqlite_utils import Database
 
-from hub import queries, registry, store
+from hub import queries, registry, registry_store, retention_store
 from hub.registry import RegistryError
 from tapshare.context import Settings, fail, open_database
 
@@ -89,7 +89,7 @@ def festival_set(
         festival = _registry(
             lambda: registry.set_festival(db, festival_id, name, board_min_visitors, retain_days)
         )
-        days = store.festival_retain_days(db, festival.id)
+        days = retention_store.festival_retain_days(db, festival.id)
     kept = f"taps kept {days} days" if days else "taps kept forever"
     click.echo(
         f"festival {festival.id}: name {festival.name!r}, "
@@ -102,10 +102,10 @@ def festival_set(
 def festival_list(settings: Settings) -> None:
     """List the registered festivals."""
     with open_database(settings) as db:
-        retention = dict(store.festival_retentions(db))
+        retention = {r.festival: r.days for r in retention_store.festival_retentions(db)}
         rows = [
             (f.id, f.name, ",".join(f.choices), f.board_min_visitors, retention.get(f.id, "-"))
-            for f in store.list_festivals(db)
+            for f in registry_store.list_festivals(db)
         ]
     print_table(("ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS"), rows)
 
@@ -129,7 +129,7 @@ def artwork_add(settings: Settings, festival_id: str, artwork_id: str, title: st
 
 def _registered(db: Database, festival_id: str) -> None:
     """Stop with a clear error unless the festival is registered."""
-    if store.get_festival(db, festival_id) is None:
+    if registry_store.get_festival(db, festival_id) is None:
         fail(f"festival {festival_id!r} is not registered")
 
 
@@ -140,7 +140,7 @@ def artwork_list(settings: Settings, festival_id: str) -> None:
     """List a festival's artworks."""
     with open_database(settings) as db:
         _registered(db, festival_id)
-        rows = [(a.id, a.title) for a in store.list_artworks(db, festival_id)]
+        rows = [(a.id, a.title) for a in registry_store.list_artworks(db, festival_id)]
     print_table(("ID", "TITLE"), rows)
 
 
@@ -193,7 +193,7 @@ def station_list(settings: Settings, festival_id: str | None) -> None:
             _registered(db, festival_id)
             chosen = [festival_id]
         else:
-            chosen = [f.id for f in store.list_festivals(db)]
+            chosen = [f.id for f in registry_store.list_festivals(db)]
         health = [s for festival in chosen for s in queries.stations(db, festival)]
     rows = []
     for s in health:

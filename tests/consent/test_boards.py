@@ -6,12 +6,12 @@ import importlib.util
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlite_utils import Database
 
 from consent.boards import Board, UnknownViewer, build_board, policy_warnings
 from consent.policy import Policy
 from consent.sources import FestivalInfo
 from consent.store import PolicyStore
+from storage import connect
 from tests.consent.conftest import Clock
 from tests.consent.memory import MemorySource
 
@@ -274,7 +274,7 @@ def test_revoking_a_grant_changes_the_very_next_read_through_the_hub() -> None:
     from hub.opinions import HubOpinions
     from tapshare.database import migration_sets
 
-    db = Database(memory=True)
+    db = connect(":memory:")
     for migrations in migration_sets():
         migrations.apply(db)
     registry.add_festival(db, "strp", "STRP")

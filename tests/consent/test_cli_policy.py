@@ -17,8 +17,9 @@ from consent.boards import build_board
 from consent.store import PolicyStore
 from hub import registry
 from hub.opinions import HubOpinions
+from storage import connect
 from tapshare.cli import cli
-from tapshare.database import connect, migrate
+from tapshare.database import migrate
 
 NETWORK = {
     "rules": [

@@ -11,25 +11,27 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("protocol", "reader_agent", "hub", "consent", "dashboard", "tapshare")
+PACKAGES = ("protocol", "storage", "reader_agent", "hub", "consent", "dashboard", "tapshare")
 
-# What each package may import of the others (itself always). The dashboard is the
-# festivals' ``web`` station, so it may publish through a station's outbox and publisher.
+# What each package may import of the others (itself always). ``storage`` (connections,
+# transactions, the database's time format) serves everyone who opens the hub's database.
+# The dashboard is the festivals' ``web`` station, so it may publish through a station's
+# outbox and publisher.
 ALLOWED: Mapping[str, frozenset[str]] = {
     "protocol": frozenset(),
+    "storage": frozenset({"protocol"}),
     "reader_agent": frozenset({"protocol"}),
-    "consent": frozenset({"protocol"}),
-    "hub": frozenset({"protocol", "consent"}),
+    "consent": frozenset({"protocol", "storage"}),
+    "hub": frozenset({"protocol", "storage", "consent"}),
     "dashboard": frozenset(
-        {"protocol", "consent", "hub", "reader_agent.outbox", "reader_agent.publisher"}
+        {"protocol", "storage", "consent", "hub", "reader_agent.outbox", "reader_agent.publisher"}
     ),
     "tapshare": frozenset(PACKAGES),
 }
-# Libraries a package must not import: the consent layer decides, it serves and receives
-# nothing.
-FORBIDDEN_LIBRARIES: Mapping[str, frozenset[str]] = {
-    "consent": frozenset({"flask", "werkzeug", "paho", "amqtt", "waitress"}),
-}
+# Libraries a package must not import: the consent layer decides and the storage layer
+# stores; neither serves nor receives anything.
+_SERVING = frozenset({"flask", "werkzeug", "paho", "amqtt", "waitress"})
+FORBIDDEN_LIBRARIES: Mapping[str, frozenset[str]] = {"consent": _SERVING, "storage": _SERVING}
 
 
 def module_name(path: Path, root: Path) -> str:

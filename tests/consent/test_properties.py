@@ -25,6 +25,7 @@ from consent.migrations import MIGRATIONS
 from consent.sources import FestivalInfo, OpinionSource
 from consent.store import PolicyStore
 from protocol import Opinion, parse_key
+from storage import connect
 from tapshare.database import migration_sets
 from tests.consent.memory import MemorySource
 
@@ -339,7 +340,7 @@ def check_board(case: Case, source: OpinionSource, db: Database) -> None:
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_every_board_equals_the_oracle(case: Case) -> None:
-    db = Database(memory=True)
+    db = connect(":memory:")
     MIGRATIONS.apply(db)
     try:
         check_board(case, memory_source(case), db)
@@ -352,7 +353,7 @@ def hub_source(case: Case) -> tuple[OpinionSource, Database]:
     from hub import registry, write_path
     from hub.opinions import HubOpinions
 
-    db = Database(memory=True)
+    db = connect(":memory:")
     for migrations in migration_sets():
         migrations.apply(db)
     station = {}

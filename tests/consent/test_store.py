@@ -11,7 +11,8 @@ from sqlite_utils import Database
 from consent.migrations import MIGRATIONS
 from consent.policy import EMPTY_POLICY, Policy, PolicyError
 from consent.store import PolicyStore
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 from tests.consent.conftest import Clock
 
 KNOWN = {"strp", "dd", "gl"}
@@ -159,7 +160,7 @@ def test_versions_survive_reopening_the_database(tmp_path: object) -> None:
 
 
 def test_migrations_are_recorded() -> None:
-    db = Database(memory=True)
+    db = connect(":memory:")
     MIGRATIONS.apply(db)
     assert {"consent_policy_versions", "consent_access_log"} <= set(db.table_names())
     assert MIGRATIONS.pending(db) == []

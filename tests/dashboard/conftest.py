@@ -15,7 +15,8 @@ from dashboard import create_app
 from dashboard.accounts import add_organiser
 from dashboard.screens import add_screen, revoke_screen
 from hub import registry
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 
 PASSWORD = "correct horse battery"
 OWNER = "owner@strp.example"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hub import registry
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
 

@@ -10,7 +10,7 @@ from typing import Any
 from hub import write_path
 from protocol.messages import Opinion, StationStatus
 from protocol.timestamps import format_timestamp
-from tapshare.database import connect
+from storage import connect
 
 SECRET = bytes(32)
 

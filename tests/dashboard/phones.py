@@ -14,7 +14,7 @@ from dashboard import create_app
 from dashboard.web_votes import WebVotes
 from hub import stickers
 from protocol.broker import parse_broker_url
-from tapshare.database import connect
+from storage import connect
 from tapshare.mosquitto import Mosquitto
 
 STICKERS = [("s-1", "aw-1", None), ("s-2", "aw-2", None), ("fixed", "aw-3", "love")]

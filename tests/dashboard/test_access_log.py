@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from consent.store import PolicyStore
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.conftest import OTHER, OWNER, login
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy

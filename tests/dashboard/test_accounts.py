@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from dashboard import accounts
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 
 
 @pytest.fixture

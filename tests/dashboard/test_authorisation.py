@@ -101,7 +101,7 @@ def test_another_festivals_organiser_is_refused_everywhere(app, client):
         assert response.status_code == 403, (method, url)
     # The refused save changed nothing.
     from consent.store import PolicyStore
-    from tapshare.database import connect
+    from storage import connect
 
     db = connect(app.config["TAPSHARE_DB"])
     assert PolicyStore(db).current("strp").version == 0
@@ -144,7 +144,7 @@ def test_forms_without_the_csrf_token_fail(app, client, token):
         assert response.status_code == 400, url
         assert "security token" in response.get_data(as_text=True)
     from consent.store import PolicyStore
-    from tapshare.database import connect
+    from storage import connect
 
     db = connect(app.config["TAPSHARE_DB"])
     assert PolicyStore(db).current("strp").version == 0

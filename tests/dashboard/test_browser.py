@@ -16,7 +16,7 @@ from hub.ingest import Hub
 from protocol.broker import parse_broker_url
 from protocol.messages import Opinion
 from protocol.topics import topic_for
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.browser import browser_page, chromium, screenshot
 from tests.dashboard.conftest import OWNER, PASSWORD, keyed
 from tests.dashboard.live import LiveServer

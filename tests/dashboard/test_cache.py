@@ -9,7 +9,7 @@ import pytest
 import dashboard.database
 from dashboard.cache import BoardCache
 from dashboard.commits import CommitWatcher
-from tapshare.database import connect
+from storage import connect, immediate
 from tests.dashboard.conftest import keyed
 
 
@@ -45,7 +45,7 @@ def test_boards_are_reused_until_a_commit(dash_db, cache_of):
     assert cache.get("strp", compute) is first and len(computed) == 1
     assert cache.get("ddw", compute) == {"n": 2}
     db = connect(dash_db)
-    with db.conn:
+    with immediate(db):
         db.execute("insert into dashboard_settings (name, value) values ('x', 'y')")
     db.close()
     assert cache.get("strp", compute) == {"n": 3}

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from hub import registry
+from storage import connect
 from tapshare.cli import cli
-from tapshare.database import connect, migrate
+from tapshare.database import migrate
 from tests.harness.mqtt import wait_for
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import accounts, create_app
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.conftest import OTHER, OWNER, PASSWORD
 from tests.dashboard.live import LiveServer
 

@@ -12,9 +12,9 @@ import pytest
 
 from dashboard import create_app
 from dashboard.metrics import hub_families, token_accepted
-from hub import metrics, store
+from hub import counter_store, metrics
+from storage import connect, immediate
 from tapshare.cli import cli
-from tapshare.database import connect
 from tests.harness.mqtt import wait_for
 
 TOKEN = "s3cret-token-for-the-scraper"
@@ -29,8 +29,8 @@ def _hub_batch(db_path) -> None:
     counters[(metrics.STORED, metrics.NO_LABELS)] += 6
     counters[(metrics.REJECTED, metrics.labels(reason="bad_signature"))] += 1
     db = connect(db_path)
-    with db.conn:
-        store.add_counters(db, counters)
+    with immediate(db):
+        counter_store.add_counters(db, counters)
     db.close()
 
 

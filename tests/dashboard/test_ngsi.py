@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub import registry
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.conftest import OWNER, login
 from tests.dashboard.ngsi import ENTITIES, Platform, add_platform_key, exporting_festivals
 from tests.dashboard.opinions import add_opinions
@@ -90,7 +90,8 @@ def test_keys_are_stored_hashed_and_marked_when_used(client, platform, dash_db):
     db = connect(dash_db)
     try:
         dump = "\n".join(db.conn.iterdump())
-        ((name, created, used),) = registry.platform_keys(db)
+        (key,) = registry.platform_keys(db)
+        name, created, used = key.name, key.created_at, key.last_used_at
     finally:
         db.close()
     assert platform.key not in dump and registry.platform_key_hash(platform.key) in dump

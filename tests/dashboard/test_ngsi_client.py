@@ -11,7 +11,7 @@ from filip.clients.ngsi_ld.cb import ContextBrokerLDClient
 from filip.models.ngsi_ld.context import ContextLDEntity, ContextLDEntityKeyValues
 
 from dashboard import create_app
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.live import LiveServer
 from tests.dashboard.ngsi import add_platform_key, exporting_festivals
 
@@ -103,4 +103,4 @@ def test_many_platform_reads_at_once_each_get_their_answer_and_log_entries(live,
         ).fetchall()
     finally:
         db.close()
-    assert rows == [("ddw", 24), ("strp", 24)]
+    assert [tuple(row) for row in rows] == [("ddw", 24), ("strp", 24)]

@@ -32,6 +32,7 @@ from dashboard.ngsi.entities import (
     kpi_id,
     summary_id,
 )
+from storage import connect
 from tapshare.database import migration_sets
 from tests.consent.memory import MemorySource
 from tests.dashboard.ngsi import ENTITIES, add_platform_key, exporting_festivals
@@ -42,7 +43,7 @@ CHOICES = ("love", "meh")
 
 
 def _policy_db() -> Database:
-    db = Database(memory=True)
+    db = connect(":memory:")
     for migrations in migration_sets():
         migrations.apply(db)
     return db

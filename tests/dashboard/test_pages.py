@@ -184,7 +184,7 @@ def test_the_network_preview_is_what_a_festival_without_its_own_rule_sees(client
 
 def test_an_export_of_one_festival_logs_only_that_festival(app, client, dash_db):
     from consent.store import PolicyStore
-    from tapshare.database import connect
+    from storage import connect
 
     add_opinions(dash_db, "strp", "aw-1", ["love"])
     set_policy(dash_db, "strp", [permit("festival:ddw", "export", min_visitors=1)])

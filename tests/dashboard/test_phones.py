@@ -8,8 +8,8 @@ import time
 import pytest
 
 from dashboard.web_votes import web_pseudonym
-from hub import stickers, store
-from tapshare.database import connect
+from hub import registry_store, stickers
+from storage import connect, immediate
 from tests.dashboard.phones import add_stickers, cookie_of, phone_app, tap_form, tap_path
 from tests.harness.mqtt import wait_for
 from tests.hub.running import running_hub
@@ -37,9 +37,10 @@ def phone(live):
 def web_taps(db_path):
     db = connect(db_path)
     try:
-        return db.conn.execute(
+        rows = db.conn.execute(
             "SELECT artwork, visitor, choice FROM taps WHERE station = 'web' ORDER BY tap_no"
-        ).fetchall()
+        )
+        return [tuple(row) for row in rows]
     finally:
         db.close()
 
@@ -71,7 +72,7 @@ def test_a_vote_is_recorded_as_an_opinion_of_the_web_station(phone, phone_db):
     assert "Recorded: Like it." in response.get_data(as_text=True)
     assert wait_for(lambda: len(web_taps(phone_db)) == 1, 5)
     visitor_id = cookie_of(response)
-    key = store.get_festival(connect(phone_db), "strp").visitor_key
+    key = registry_store.get_festival(connect(phone_db), "strp").visitor_key
     assert web_taps(phone_db) == [("aw-1", web_pseudonym(visitor_id, key), "like")]
     again = phone.post(path.split("?")[0], data={**tap_form(path), "choice": "love"})
     assert again.status_code == 409
@@ -88,7 +89,7 @@ def test_a_new_tap_replaces_the_visitors_opinion_and_another_browser_is_another_
     vote(first, phone_db, choice="meh")
     vote(second, phone_db, choice="love")
     assert wait_for(lambda: len(web_taps(phone_db)) == 3, 5)
-    board = store.get_festival(connect(phone_db), "strp")
+    board = registry_store.get_festival(connect(phone_db), "strp")
     assert board is not None
     db = connect(phone_db)
     counts = dict(
@@ -149,7 +150,7 @@ def test_a_tap_older_than_ten_minutes_is_gone(phone, phone_db):
     path = tap_path(phone_db)
     assert phone.get(path).status_code == 200
     db = connect(phone_db)
-    with db.conn:
+    with immediate(db):
         db.conn.execute("UPDATE sticker_taps SET opened_us = opened_us - 601 * 1000000")
     response = phone.post(path.split("?")[0], data={**tap_form(path), "choice": "like"})
     assert response.status_code == 410

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from hub.broker_config import HUB_USERNAME, WEB_USERNAME, write_broker_config
+from storage import connect
 from tapshare.cli import cli
-from tapshare.database import connect
 from tests.dashboard.phones import add_stickers, phone_app, tap_form, tap_path
 from tests.harness.mqtt import Collector, publisher, wait_for
 from tests.hub.running import running_hub

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.phones import add_stickers, phone_app, tap_form, tap_path
 from tests.harness.mqtt import wait_for
 from tests.hub.running import running_hub
@@ -116,6 +116,7 @@ def test_fuzzed_requests_never_fail_and_store_only_valid_votes(dash_db, mosquitt
     db = connect(dash_db)
     # No fuzzed message opened a tap or used one up: only the one real vote did.
     assert db.conn.execute("SELECT count(*) FROM sticker_taps").fetchone()[0] == 0
-    assert db.conn.execute(
+    rows = db.conn.execute(
         "SELECT id, last_counter IS NOT NULL FROM stickers WHERE static = 0 ORDER BY id"
-    ).fetchall() == [("fixed", 0), ("s-1", 0), ("s-2", 1)]
+    )
+    assert [tuple(row) for row in rows] == [("fixed", 0), ("s-1", 0), ("s-2", 1)]

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from dashboard import create_app
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.conftest import login
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
@@ -49,7 +49,7 @@ def _fingerprint(db_path: Path) -> dict[str, str]:
     try:
         found = {}
         for name in sorted(set(db.table_names()) - WRITTEN_BY_REQUESTS):
-            rows = sorted(map(repr, db.execute(f"select * from [{name}]").fetchall()))
+            rows = sorted(repr(tuple(r)) for r in db.execute(f"select * from [{name}]"))
             found[name] = hashlib.sha256(repr(rows).encode()).hexdigest()
         return found
     finally:

@@ -11,8 +11,8 @@ import pytest
 
 from dashboard import create_app
 from dashboard.screens import add_screen, revoke_screen
+from storage import connect
 from tapshare.cli import cli
-from tapshare.database import connect
 from tests.dashboard.conftest import OWNER, login
 from tests.dashboard.live import EventStream, LiveServer
 from tests.dashboard.opinions import add_opinions

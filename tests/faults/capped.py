@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from hub.writer import open_database
+from storage import connect
 
 
 def cap_file(db_path: Path) -> Path:
@@ -21,7 +21,7 @@ def cap_file(db_path: Path) -> Path:
 
 def capped_database(path: Path, synchronous: str) -> Database:
     """The hub's connection, at most the pages in the cap file while that file exists."""
-    db = open_database(path, synchronous)
+    db = connect(path, synchronous)
     cap = cap_file(path)
     db.execute(f"PRAGMA max_page_count = {int(cap.read_text())}")
 

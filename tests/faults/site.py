@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from hub.broker_config import write_broker_config
 from hub.site_broker import CONFIG_NAME, write_site_config
 from protocol.broker import parse_broker_url
-from tapshare.database import connect
+from storage import connect
 from tapshare.mosquitto import Mosquitto, free_port
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 from tests.conftest import Registered
 from tests.faults.capped import cap_file, capped_database
 from tests.faults.site import stored

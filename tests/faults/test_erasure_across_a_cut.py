@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.opinions import HubOpinions
 from protocol import EraseRequest, Opinion, parse_key, topic_for
-from tapshare.database import connect
+from storage import connect
 from tests.faults.site import start_site
 from tests.harness.mqtt import wait_for
 from tests.hub.running import running_hub

@@ -16,7 +16,7 @@ import pytest
 from hub.models import StationCredentials
 from hub.registry import station_toml
 from protocol.broker import parse_broker_url
-from tapshare.database import connect
+from storage import connect
 from tapshare.mosquitto import Mosquitto
 from tests.faults.site import start_site, stored
 from tests.harness.mqtt import wait_for

@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub import registry, store
+from hub import registry, registry_store
 from hub.broker_config import HUB_USERNAME, write_broker_config
 from hub.ingest import BrokerAuthError, Hub
 from protocol.broker import parse_broker_url
@@ -158,4 +158,4 @@ def test_hub_command_with_bad_credentials_is_exit_2(
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1].startswith("tapshare: error: the broker at")
     assert "wrong" not in result.stderr
-    assert store.list_festivals(db)  # nothing lost
+    assert registry_store.list_festivals(db)  # nothing lost

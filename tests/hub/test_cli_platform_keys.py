@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from hub import registry
+from storage import connect
 from tapshare.cli import cli
-from tapshare.database import connect
 
 
 def run(runner, db_path, *args):

@@ -6,9 +6,9 @@ import tomllib
 
 import pytest
 
-from hub import store
+from hub import registry_store
+from storage import connect
 from tapshare.cli import cli
-from tapshare.database import connect
 
 
 def run(runner, db_path, *args, broker=None):
@@ -63,7 +63,9 @@ def test_station_add_prints_only_the_station_toml(runner, db_path):
     ]
     assert parsed["broker"].startswith("mqtt://strp.st-01:")
     assert parsed["broker"].endswith("@hub.example.org:1884")
-    assert parsed["visitor_key"] == store.get_festival(connect(db_path), "strp").visitor_key
+    assert (
+        parsed["visitor_key"] == registry_store.get_festival(connect(db_path), "strp").visitor_key
+    )
     default = run(runner, db_path, "station", "add", "strp", "st-02")
     assert tomllib.loads(default.stdout)["broker"].endswith("@127.0.0.1:1883")
     listing = run(runner, db_path, "station", "list", "strp").output.splitlines()
@@ -120,13 +122,13 @@ def test_station_list_without_a_festival_lists_every_festivals_stations(runner, 
 )
 def test_bad_input_is_exit_2_with_one_line(runner, db_path, args, message):
     run(runner, db_path, "festival", "add", "strp", "--name", "STRP")
-    before = [f.id for f in store.list_festivals(connect(db_path))]
+    before = [f.id for f in registry_store.list_festivals(connect(db_path))]
     result = run(runner, db_path, *args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stderr.count("\n") == 1
     assert result.stdout == ""
-    assert [f.id for f in store.list_festivals(connect(db_path))] == before
+    assert [f.id for f in registry_store.list_festivals(connect(db_path))] == before
 
 
 def test_a_file_that_is_not_a_database_is_exit_2(runner, tmp_path):

@@ -17,7 +17,8 @@ from sqlite_utils import Database
 
 from hub import counts, delayed, lifecycle, registry, write_path
 from hub.models import StationCredentials
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 from tests.hub.messages import BASE, erase, opinion
 
 FESTIVALS = ("strp", "dfest")
@@ -208,7 +209,7 @@ def test_retention_in_another_process_is_seen(hub):
     now = at(5) + timedelta(days=1)
     script = (
         "import sys\nfrom datetime import datetime\nfrom hub import lifecycle\n"
-        "from tapshare.database import connect\n"
+        "from storage import connect\n"
         "db = connect(sys.argv[1])\n"
         "print(sum(e.taps for e in lifecycle.apply_retention(db, datetime.fromisoformat("
         "sys.argv[2]))))\n"
@@ -260,7 +261,7 @@ def test_inside_a_transaction_the_recount_answers_and_no_view_keeps_it(hub):
 
 
 def test_a_database_in_memory_is_recounted(hub):
-    memory = Database(memory=True)
+    memory = connect(":memory:")
     from tapshare.database import migration_sets
 
     for migrations in migration_sets():

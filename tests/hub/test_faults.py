@@ -10,7 +10,7 @@ import pytest
 
 from hub.ingest import Hub, WriterError
 from protocol.broker import parse_broker_url
-from tapshare.database import connect
+from storage import connect
 from tests.harness.mqtt import wait_for
 from tests.hub.running import hub_process, hub_thread, running_hub
 from tests.hub.stream import StreamPublisher, make_opinions

@@ -17,12 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from hub import metrics, store, write_path
+import storage
+from hub import metrics, write_path
 from hub.validate import Received, RegistryView, classify
 from protocol import parse_key
 from protocol.errors import REASONS
 from protocol.signing import signed
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 from tests.conftest import Registered
 
 NOW = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
@@ -88,7 +90,7 @@ class Harness:
                 # The erasure takes the dead letters carrying its pseudonym with it.
                 assert self.carrying(e.visitor) == 0
             self.seen.add(e.id)
-            self.erased[e.visitor] = max(self.erased.get(e.visitor, 0), store.micros(e.instant))
+            self.erased[e.visitor] = max(self.erased.get(e.visitor, 0), storage.micros(e.instant))
         else:
             assert self.dead_letters() == letters
             if isinstance(item, write_path.StoreOpinion):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub import queries, registry, store
+from hub import health_store, queries, registry
 from hub.opinions import HubOpinions
 from protocol import format_timestamp, parse_key, signed
 from tests.harness.mqtt import publisher, wait_for
@@ -158,12 +158,12 @@ def test_valid_and_hostile_messages(db, registered, db_path, mosquitto):
         for t, p in sent:
             client.publish(t, p, qos=1).wait_for_publish(5)
         expected_dead = len(hostile)
-        assert wait_for(lambda: len(store.list_dead_letters(db, 1000)) >= expected_dead, 15)
+        assert wait_for(lambda: len(health_store.list_dead_letters(db, 1000)) >= expected_dead, 15)
         assert wait_for(
             lambda: _counter(db, "tapshare_hub_messages_received_total") == len(sent), 15
         )
 
-        letters = store.list_dead_letters(db, 1000)
+        letters = health_store.list_dead_letters(db, 1000)
         assert len(letters) == expected_dead
         got = sorted((letter.topic, letter.reason) for letter in letters)
         assert got == sorted((t, reason) for t, _, reason in hostile)

@@ -10,14 +10,15 @@ from datetime import timedelta
 
 from sqlite_utils import Database
 
+import storage
 from consent.boards import build_board
 from consent.store import PolicyStore
-from hub import store, write_path
+from hub import health_store, retention_store, write_path
 from hub.lifecycle import apply_retention, backup
 from hub.opinions import HubOpinions
 from hub.registry import set_festival
+from storage import connect
 from tapshare.cli import cli
-from tapshare.database import connect
 from tests.conftest import Registered
 from tests.hub.messages import BASE, erase, opinion
 
@@ -91,7 +92,7 @@ def test_retention_removes_old_taps_and_counts_stay_exact(db, registered):
 
     expired = apply_retention(db, NOW)
 
-    cutoff = store.micros(NOW - timedelta(days=4))
+    cutoff = storage.micros(NOW - timedelta(days=4))
     (old,) = db.conn.execute(
         "SELECT count(*) FROM taps WHERE festival = 'strp' AND tapped_us < ?", (cutoff,)
     ).fetchone()
@@ -237,7 +238,7 @@ def test_backup_gives_the_same_boards_and_honours_an_earlier_erasure(
             "SELECT count(*) FROM taps WHERE festival = 'strp' AND visitor = ?", (f"{5:064x}",)
         ).fetchone()
         assert visitor_taps == 0
-        assert store.list_erasures(restored, "strp")[-1]["station"] == "st-01"
+        assert health_store.list_erasures(restored, "strp")[-1].station == "st-01"
         # A consistent snapshot: the incremental counts agree with its own taps.
         for festival in ("strp", "dfest"):
             assert incremental(restored, festival) == brute_force(restored, festival)
@@ -271,11 +272,11 @@ def test_cli_retain_days_retention_and_backup(db, registered, db_path, tmp_path,
     base = ["--db", str(db_path)]
     bad = runner.invoke(cli, [*base, "festival", "set", "strp", "--retain-days", "-1"])
     assert bad.exit_code == 2 and "retention must be" in bad.stderr
-    assert store.festival_retain_days(db, "strp") == 0
+    assert retention_store.festival_retain_days(db, "strp") == 0
     ok = runner.invoke(cli, [*base, "festival", "set", "strp", "--retain-days", "30"])
     assert ok.exit_code == 0, ok.output
     assert "taps kept 30 days" in ok.output
-    assert store.festival_retain_days(db, "strp") == 30
+    assert retention_store.festival_retain_days(db, "strp") == 30
     # The tap is from BASE (May 2026), more than 30 days before the real clock's today.
     removed = runner.invoke(cli, [*base, "retention"])
     assert removed.exit_code == 0, removed.output

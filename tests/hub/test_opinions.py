@@ -109,7 +109,7 @@ def test_erase_removes_a_visitors_taps_in_one_festival_only(db, registered):
     assert HubOpinions(db).festival_cell("strp", None).visitors == 1
     assert cells(db, "dfest") == {"aw-1": (1, {"yes": 1, "no": 0})}
     # The record keeps time, festival and count, never the pseudonym.
-    record = db.conn.execute("SELECT * FROM erasures").fetchall()
+    record = [tuple(row) for row in db.conn.execute("SELECT * FROM erasures")]
     assert len(record) == 1 and record[0][-1] == 2
     assert visitor(1) not in repr(record)
     # A redelivered opinion does not bring the erased tap back.
@@ -177,7 +177,8 @@ tap_lists = st.lists(
 @given(taps=tap_lists, as_of=st.integers(0, 5), seed=st.integers(0, 1000))
 def test_incremental_counts_match_a_recount_in_any_order(db_path, taps, as_of, seed):
     from hub import registry
-    from tapshare.database import connect, migrate
+    from storage import connect
+    from tapshare.database import migrate
 
     path = db_path.with_name(f"prop-{next(_databases)}.db")
     migrate(path)

@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.ingest import MAX_CHUNK, MAX_OUTSTANDING, MAX_QUEUED
 from protocol import MAX_PAYLOAD_BYTES, Opinion, parse_key, topic_for
-from tapshare.database import connect
+from storage import connect
 from tests.harness.mqtt import wait_for
 from tests.hub.running import running_hub
 from tests.hub.stream import StreamPublisher, make_opinions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub import queries, store, write_path
+from hub import health_store, queries, write_path
 from protocol import StationStatus, format_timestamp
 
 NOW = datetime(2026, 5, 1, 21, 0, tzinfo=UTC)
@@ -80,7 +80,7 @@ def test_counters_and_dead_letters(db, registered):
         ("tapshare_hub_received_total", {}, 2.0),
         ("tapshare_hub_rejected_total", {"reason": "unknown_topic"}, 2.0),
     ]
-    (letter,) = store.list_dead_letters(db, 10)
+    (letter,) = health_store.list_dead_letters(db, 10)
     assert (letter.topic, letter.reason, letter.size, len(letter.payload)) == (
         "tapshare/x",
         "unknown_topic",

@@ -6,12 +6,13 @@ import tomllib
 
 import pytest
 
-from hub import registry, store
+from hub import registry, registry_store
 from hub.passwords import check_password
 from hub.registry import RegistryError
 from protocol import parse_key
 from protocol.broker import parse_broker_url
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 
 
 def test_migrations_are_recorded_and_run_once(db_path):
@@ -37,17 +38,17 @@ def test_festival_gets_default_choices_and_a_key(db):
     assert festival.choices == ("love", "like", "meh", "dislike")
     assert len(parse_key(festival.visitor_key)) == 32
     assert festival.board_min_visitors == 1
-    assert store.get_festival(db, "strp") == festival
+    assert registry_store.get_festival(db, "strp") == festival
     other = registry.add_festival(db, "dfest", "D", ["yes", "no"])
     assert other.visitor_key != festival.visitor_key
-    assert [f.id for f in store.list_festivals(db)] == ["dfest", "strp"]
+    assert [f.id for f in registry_store.list_festivals(db)] == ["dfest", "strp"]
 
 
 @pytest.mark.parametrize("festival_id", ["public", "network", "platform"])
 def test_reserved_festival_ids_are_refused(db, festival_id):
     with pytest.raises(RegistryError, match="reserved"):
         registry.add_festival(db, festival_id, "Name")
-    assert store.list_festivals(db) == []
+    assert registry_store.list_festivals(db) == []
 
 
 @pytest.mark.parametrize(
@@ -71,14 +72,14 @@ def test_bad_festival_slugs_are_refused(db, festival_id):
 def test_bad_choices_are_refused(db, choices, message):
     with pytest.raises(RegistryError, match=message):
         registry.add_festival(db, "strp", "STRP", choices)
-    assert store.get_festival(db, "strp") is None
+    assert registry_store.get_festival(db, "strp") is None
 
 
 def test_duplicate_festival_is_refused_and_keeps_its_key(db):
     first = registry.add_festival(db, "strp", "STRP")
     with pytest.raises(RegistryError, match="already registered"):
         registry.add_festival(db, "strp", "Other")
-    assert store.get_festival(db, "strp") == first
+    assert registry_store.get_festival(db, "strp") == first
 
 
 def test_set_festival(db):
@@ -100,7 +101,7 @@ def test_artworks(db):
     registry.add_festival(db, "strp", "STRP")
     registry.add_artwork(db, "strp", "aw-2", "Rain")
     registry.add_artwork(db, "strp", "aw-1", "Cloud")
-    assert [(a.id, a.title) for a in store.list_artworks(db, "strp")] == [
+    assert [(a.id, a.title) for a in registry_store.list_artworks(db, "strp")] == [
         ("aw-1", "Cloud"),
         ("aw-2", "Rain"),
     ]
@@ -120,9 +121,10 @@ def test_station_credentials_are_kept_only_as_hash(db):
     assert credentials.broker_username == "strp.st-01"
     assert credentials.visitor_key == festival.visitor_key
     assert len(parse_key(credentials.station_secret)) == 32
-    stored = db.conn.execute("SELECT * FROM stations").fetchall()
+    stored = [tuple(row) for row in db.conn.execute("SELECT * FROM stations")]
     assert credentials.broker_password not in repr(stored)
-    ((username, password_hash, _, _),) = store.broker_station_accounts(db)
+    (account,) = registry_store.broker_station_accounts(db)
+    username, password_hash = account.username, account.password_hash
     assert username == "strp.st-01"
     assert password_hash.startswith("$7$")
     assert check_password(credentials.broker_password, password_hash)
@@ -137,8 +139,8 @@ def test_disable_station(db):
     registry.add_festival(db, "strp", "STRP")
     registry.add_station(db, "strp", "st-01")
     registry.disable_station(db, "strp", "st-01")
-    assert store.station_key(db, "strp", "st-01").enabled is False
-    assert store.broker_station_accounts(db) == []
+    assert registry_store.station_key(db, "strp", "st-01").enabled is False
+    assert registry_store.broker_station_accounts(db) == []
     with pytest.raises(RegistryError, match="not registered"):
         registry.disable_station(db, "strp", "st-02")
 

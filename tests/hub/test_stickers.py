@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub import registry, sdm, stickers, store
+from hub import registry, registry_store, sdm, stickers
 from hub.migrations import MIGRATIONS
 from hub.registry import RegistryError
 from hub.stickers import Refusal, TapRefused
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 
 UID = bytes.fromhex("04aabbccddeeff")
 
@@ -24,9 +25,9 @@ def fest(db):
 
 
 def test_every_festival_has_a_web_station_that_never_gets_a_broker_account(fest):
-    key = store.station_key(fest, "strp", "web")
+    key = registry_store.station_key(fest, "strp", "web")
     assert key is not None and key.enabled
-    assert store.broker_station_accounts(fest) == []
+    assert registry_store.broker_station_accounts(fest) == []
 
 
 def test_the_migration_gives_existing_festivals_a_web_station(db_path):
@@ -38,9 +39,9 @@ def test_the_migration_gives_existing_festivals_a_web_station(db_path):
         ("ab" * 32,),
     )
     db.conn.commit()
-    assert store.station_key(db, "old", "web") is None
+    assert registry_store.station_key(db, "old", "web") is None
     migrate(db_path)
-    key = store.station_key(db, "old", "web")
+    key = registry_store.station_key(db, "old", "web")
     assert key is not None and len(key.secret) == 64
 
 
