@@ -32,11 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 from consent.store import PolicyStore  # noqa: E402
 from hub import registry, write_path  # noqa: E402
+from hub.models import DEFAULT_CHOICES  # noqa: E402
 from protocol.messages import Opinion  # noqa: E402
 from storage import connect  # noqa: E402
 from tapshare.database import migrate  # noqa: E402
 
-CHOICES = ("love", "like", "meh", "dislike")
+CHOICES = DEFAULT_CHOICES
 SECRET = bytes(32)
 
 

@@ -27,12 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from consent.boards import build_board
 from consent.store import PolicyStore
 from hub import registry, write_path
+from hub.models import DEFAULT_CHOICES
 from hub.opinions import HubOpinions
 from protocol import Opinion
 from storage import connect
 from tapshare.database import migrate
 
-CHOICES = ("love", "like", "meh", "dislike")
+CHOICES = DEFAULT_CHOICES
 
 
 def populate(path: Path, taps: int, festivals: int, artworks: int) -> list[str]:

@@ -45,11 +45,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hub.models import DEFAULT_CHOICES  # noqa: E402
 from protocol.broker import BrokerURL  # noqa: E402
 from tapshare.mosquitto import Mosquitto  # noqa: E402
 from tapshare.processes import ProcessGroup, wait_for_line  # noqa: E402
 
-CHOICES = ["love", "like", "meh", "dislike"]
+CHOICES = DEFAULT_CHOICES
 VISITOR_POOL = 10**9
 
 

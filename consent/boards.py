@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from consent.decision import OWN, Decision, decide, viewer_festival
 from consent.history import HOURS, History, Series, hour_ends, shown
-from consent.policy import ACTIONS, Action, Level, Policy, Rule, format_time
+from consent.policy import ACTIONS, Action, Level, Policy, Rule, format_time, viewer_for
 from consent.sources import Cell, FestivalInfo, OpinionSource
 from consent.store import PolicyStore
 from storage import immediate
@@ -303,7 +303,7 @@ def _warnings(
             )
     if owner is not None:
         for rule in policy.rules:
-            if rule.to == f"festival:{owner}":
+            if rule.to == viewer_for(owner):
                 warnings.append(
                     (
                         f"A rule for {names.get(owner, owner)} itself has no effect: a festival "

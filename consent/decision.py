@@ -6,14 +6,22 @@ Pure: no clock, no database. Every read of opinions for anyone goes through :fun
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from consent.policy import ACTIONS, Action, Level, Policy, Rule, is_festival_id
+from consent.policy import (
+    ACTIONS,
+    NETWORK,
+    PLATFORM,
+    PUBLIC,
+    Action,
+    Level,
+    Policy,
+    Rule,
+    parse_audience,
+)
 
-PUBLIC = "public"
-NETWORK = "network"
-PLATFORM = "platform"
 OWN = "own"
 
 # Higher decides: festival:ID and platform over network over public (docs/policies.md,
@@ -43,11 +51,9 @@ def viewer_festival(viewer: str) -> str | None:
 
     Raises ValueError for anything that is not a viewer.
     """
-    if viewer in (PUBLIC, PLATFORM):
-        return None
-    prefix, _, festival = viewer.partition(":")
-    if prefix == "festival" and is_festival_id(festival):
-        return festival
+    if viewer != NETWORK:  # an audience, but nobody views as "the network"
+        with contextlib.suppress(ValueError):
+            return parse_audience(viewer)
     raise ValueError(f"a viewer is public, platform or festival:ID, not {viewer!r}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from consent.policy import Action, Policy, Rule
+from consent.policy import ACTIONS, Action, Policy, Rule
 from consent.sources import FestivalInfo
 
 _PLACES: dict[Action, str] = {
@@ -30,7 +30,7 @@ def explain(
     names = names or {}
     lines = [_own(festival)]
     shared = False
-    for action in ("display", "analyse", "export"):
+    for action in ACTIONS:
         for rule in sorted(
             (rule for rule in policy.rules if rule.action == action), key=_audience_order
         ):

@@ -30,7 +30,15 @@ Action = Literal["display", "analyse", "export"]
 Level = Literal["artwork", "festival"]
 
 ACTIONS: tuple[Action, ...] = get_args(Action)
-RESERVED = frozenset({"public", "network", "platform"})
+PUBLIC = "public"
+NETWORK = "network"
+PLATFORM = "platform"
+#: The audiences that are not one festival, in the order they are shown; no festival may
+#: take one of these words as its id.
+AUDIENCES = (PUBLIC, NETWORK, PLATFORM)
+RESERVED = frozenset(AUDIENCES)
+#: One festival as an audience of a rule, or as a viewer: ``festival:ID``.
+FESTIVAL_PREFIX = "festival:"
 
 DEFAULT_LEVEL: Level = "festival"
 DEFAULT_MIN_VISITORS = 5
@@ -100,6 +108,11 @@ def is_festival_id(value: str) -> bool:
     return is_slug(value) and value not in RESERVED
 
 
+def viewer_for(festival_id: str) -> str:
+    """The viewer (and the audience of a rule) that is the festival ``festival_id``."""
+    return FESTIVAL_PREFIX + festival_id
+
+
 def parse_audience(to: str) -> str | None:
     """The festival id of a ``festival:ID`` audience, None for the other audiences.
 
@@ -107,8 +120,8 @@ def parse_audience(to: str) -> str | None:
     """
     if to in RESERVED:
         return None
-    prefix, _, festival = to.partition(":")
-    if prefix == "festival" and is_festival_id(festival):
+    festival = to.removeprefix(FESTIVAL_PREFIX)
+    if festival != to and is_festival_id(festival):
         return festival
     raise ValueError(f"must be public, network, platform or festival:ID, not {to!r}")
 

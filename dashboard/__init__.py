@@ -14,7 +14,6 @@ from dashboard.board_view import BoardView
 from dashboard.cache import BoardCache
 from dashboard.commits import CommitWatcher
 from dashboard.database import close_db
-from storage import connect
 from dashboard.metrics import Metrics
 from dashboard.streams import BoardStreams, StreamSettings
 from dashboard.web_votes import WebVotes

@@ -17,6 +17,7 @@ from typing import Final
 from sqlite_utils import Database
 
 import storage
+from consent.policy import RESERVED
 from hub import platform_key_store, registry_store, retention_store
 from hub.lifecycle import MAX_RETAIN_DAYS
 from hub.models import DEFAULT_CHOICES, WEB_STATION, Artwork, Festival, Station, StationCredentials
@@ -26,7 +27,6 @@ from protocol import is_slug
 from protocol.broker import BrokerURL
 
 #: Ids that name audiences in sharing policies, so no festival may have them (docs/operator.md).
-RESERVED_FESTIVAL_IDS: Final = frozenset({"public", "network", "platform"})
 #: Where a station keeps its outbox unless its station.toml says otherwise.
 DEFAULT_OUTBOX: Final = "/var/lib/tapshare/outbox.db"
 MAX_NAME_LENGTH: Final = 200
@@ -62,7 +62,7 @@ def _text(kind: str, value: str) -> str:
 
 def _festival_id(festival_id: str) -> str:
     slug("festival id", festival_id)
-    if festival_id in RESERVED_FESTIVAL_IDS:
+    if festival_id in RESERVED:
         raise RegistryError(
             f"festival id {festival_id!r} is reserved (public, network and platform name "
             "audiences of sharing policies)"

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.models import DEFAULT_CHOICES
 from protocol.broker import BrokerURL
 from tapshare.mosquitto import Mosquitto, free_port
 from tapshare.processes import Child, ProcessGroup, wait_for_line
 
-CHOICE_NAMES = ("love", "like", "meh", "dislike")
+CHOICE_NAMES = DEFAULT_CHOICES
 #: The id of the phone sticker each demo festival gets.
 DEMO_STICKER = "phone-1"
 

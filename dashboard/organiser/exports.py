@@ -14,6 +14,7 @@ from typing import Any
 from flask import Response, render_template, request
 from werkzeug.exceptions import NotFound
 
+from consent.policy import viewer_for
 from dashboard import festivals, opinions
 from dashboard.board_view import section_titles
 from dashboard.database import get_db
@@ -69,7 +70,7 @@ def exports(festival_id: str) -> str:
 
 def _page(festival_id: str, **extra: Any) -> str:
     db = get_db()
-    shared = opinions.grants(db, f"festival:{festival_id}", "export")
+    shared = opinions.grants(db, viewer_for(festival_id), "export")
     sharing = {info.id for info, _ in shared}
     return render_template(
         "organiser/exports.html",
@@ -93,7 +94,7 @@ def _export(festival_id: str) -> tuple[dict[str, Any], str]:
     assert organiser is not None
     board = opinions.board(
         db,
-        f"festival:{festival_id}",
+        viewer_for(festival_id),
         "export",
         accessor=organiser.email,
         owners=[owner] if owner else None,

@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
 from consent.boards import Board, policy_warnings
-from consent.policy import Action, Policy, PolicyError, load_json
+from consent.policy import Action, Policy, PolicyError, load_json, viewer_for
 from consent.receipts import receipt
 from consent.store import PolicyStore
 from dashboard import festivals, opinions
@@ -89,7 +89,7 @@ def audiences(db: Any, festival_id: str) -> list[tuple[str, str]]:
         ("platform", gettext("The platform operator")),
         (URBAN_PLATFORM, gettext("The urban data platform (NGSI-LD entities, export)")),
         *[
-            (f"festival:{f.id}", gettext("Festival %(name)s (%(id)s)", name=f.name, id=f.id))
+            (viewer_for(f.id), gettext("Festival %(name)s (%(id)s)", name=f.name, id=f.id))
             for f in others
         ],
     ]
@@ -100,7 +100,7 @@ def network_member(db: Any, festival_id: str, draft: Policy, action: str) -> str
     network sees."""
     named = {rule.to for rule in draft.rules if rule.action == action}
     for other in festivals.festivals(db):
-        if other.id != festival_id and f"festival:{other.id}" not in named:
+        if other.id != festival_id and viewer_for(other.id) not in named:
             return other.id
     return None
 
@@ -174,7 +174,7 @@ def _preview(
         if found is None:
             problem = gettext("every other festival has a rule of its own: preview them one by one")
             return {"errors": [problem]}
-        viewer = f"festival:{found}"
+        viewer = viewer_for(found)
     preview = opinions.board(db, viewer, action, draft=(festival_id, draft))
     body = preview.model_dump(mode="json")
     body["sections"] = [s for s in body["sections"] if s["festival"] == festival_id]

@@ -14,9 +14,11 @@ from consent.boards import policy_warnings_by_rule
 from consent.plain import duration
 from consent.policy import (
     ACTIONS,
+    AUDIENCES,
     DEFAULT_DELAY_MINUTES,
     DEFAULT_LEVEL,
     DEFAULT_MIN_VISITORS,
+    FESTIVAL_PREFIX,
     Action,
     Policy,
     PolicyError,
@@ -24,11 +26,11 @@ from consent.policy import (
     format_time,
     order_of,
     rule_order,
+    viewer_for,
 )
 
 #: The choice of a row that has no rule: nothing of its own is decided there.
 NO_RULE = ""
-FIXED_AUDIENCES = ("public", "network", "platform")
 _LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 
 
@@ -83,7 +85,7 @@ class PolicyForm:
 
     def audiences(self) -> list[str]:
         """The audiences of the rows, in the order they are shown."""
-        return [*FIXED_AUDIENCES, *(f"festival:{f}" for f in self.festivals)]
+        return [*AUDIENCES, *(viewer_for(f) for f in self.festivals)]
 
     def by_audience(self) -> list[tuple[str, list[Row]]]:
         """The rows grouped by audience."""
@@ -200,7 +202,7 @@ def audience_name(to: str, names: Mapping[str, str]) -> str:
         return "the network"
     if to == "platform":
         return "the platform operator"
-    festival = to.removeprefix("festival:")
+    festival = to.removeprefix(FESTIVAL_PREFIX)
     return names.get(festival, festival)
 
 
@@ -225,7 +227,7 @@ def row_words(to: str, action: Action, rule: Rule | None, names: Mapping[str, st
     if rule is None:
         if to == "public":
             return f"{doing}: nothing, as there is no rule"
-        fallback = "the network's row" if to.startswith("festival:") else "the public's row"
+        fallback = "the network's row" if to.startswith(FESTIVAL_PREFIX) else "the public's row"
         return f"{doing}: no rule of its own, {fallback} decides"
     if rule.effect == "prohibit":
         words = f"{doing}: never"
