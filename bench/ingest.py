@@ -86,8 +86,9 @@ def build(stations: list[StationCredentials], count: int, start: datetime, step_
 def publish_all(broker: Mosquitto, messages, schedule_start: float | None = None, step=0.0):
     """Publish at QoS 1 and wait for the broker's acknowledgements; with a schedule, publish
     message n at ``schedule_start + n * step`` (wall clock)."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:6]}",
-                         protocol=mqtt.MQTTv311)  # fmt: skip
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv311
+    )
     client.max_inflight_messages_set(1000)
     client.connect(broker.host, broker.port)
     client.loop_start()
@@ -113,8 +114,9 @@ def _paced(host: str, port: int, messages, schedule_start: float, step: float) -
 def forget_session(broker: Mosquitto, client_id: str) -> None:
     """Drop a persistent session, so the broker stops queueing messages for it (a large
     queue makes Mosquitto's periodic saves slow down everything after)."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
-                         protocol=mqtt.MQTTv311)  # fmt: skip
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True, protocol=mqtt.MQTTv311
+    )
     client.connect(broker.host, broker.port)
     client.loop_start()
     time.sleep(0.3)
@@ -141,8 +143,12 @@ def bare_rate(broker: Mosquitto, messages) -> tuple[float, float]:
         connected.append(time.perf_counter())
         client.subscribe("tapshare/#", qos=1)
 
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare",
-                         clean_session=False, protocol=mqtt.MQTTv311)  # fmt: skip
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id="bench-bare",
+        clean_session=False,
+        protocol=mqtt.MQTTv311,
+    )
     client.on_connect = on_connect
     client.on_subscribe = lambda *args: subscribed.set()
     client.on_message = on_message

@@ -55,8 +55,15 @@ def prepare(db: Path, artworks: int) -> list[tuple[str, bytes, bytes]]:
     migrate(db)
     conn = connect(db)
     registry.add_festival(conn, FESTIVAL, "Bench")
-    rules = [{"effect": "permit", "to": "public", "action": "display", "level": "artwork",
-              "min_visitors": 1}]  # fmt: skip
+    rules = [
+        {
+            "effect": "permit",
+            "to": "public",
+            "action": "display",
+            "level": "artwork",
+            "min_visitors": 1,
+        }
+    ]
     PolicyStore(conn).set(FESTIVAL, {"rules": rules}, "bench", "bench", {FESTIVAL})
     found = []
     for number in range(artworks):

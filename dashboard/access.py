@@ -15,9 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 
-from dashboard import opinions, screens
+from consent.policy import PUBLIC
+from dashboard import accounts, screens
 from dashboard.database import get_db
 from dashboard.screens import Access
 
@@ -85,6 +86,15 @@ def _checks() -> ScreenKeyChecks:
     return found
 
 
+def current_organiser() -> accounts.Organiser | None:
+    """The logged-in organiser of this request, or None."""
+    if "organiser" not in g:
+        token = session.get("sid")
+        g.organiser = accounts.session_organiser(get_db(), token) if token else None
+    found: accounts.Organiser | None = g.organiser
+    return found
+
+
 def given_key() -> str | None:
     """The screen key the request carries, if any."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -96,15 +106,13 @@ def given_key() -> str | None:
 def board_access(board_id: str) -> Access | None:
     """What lets this request see board ``board_id`` (None: the public board, open to
     all); raises :class:`ScreenKeyNeeded` when nothing does."""
-    if board_id == opinions.PUBLIC:
+    if board_id == PUBLIC:
         return None
     key = given_key()
     if key is not None:
         found = _checks().festival_of(key)
         if found is not None and found[0] == board_id:
             return Access(board_id, key_hash=found[1])
-    from dashboard.organiser.auth import current_organiser
-
     organiser = current_organiser()
     if organiser is not None and board_id in organiser.festivals:
         return Access(board_id, session=str(session["sid"]))

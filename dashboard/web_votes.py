@@ -224,9 +224,16 @@ class WebVotes:
 
         def build(seq: int) -> bytes:
             return Opinion.build(
-                id=message_id, festival=festival_id, station=WEB_STATION, artwork=artwork,
-                visitor=visitor, choice=choice, tapped_at=moment, seq=seq, station_secret=secret,
-            ).payload()  # fmt: skip
+                id=message_id,
+                festival=festival_id,
+                station=WEB_STATION,
+                artwork=artwork,
+                visitor=visitor,
+                choice=choice,
+                tapped_at=moment,
+                seq=seq,
+                station_secret=secret,
+            ).payload()
 
         return self._keep(festival_id, TopicKind.OPINION, build)
 
@@ -237,9 +244,14 @@ class WebVotes:
 
         def build(seq: int) -> bytes:
             return EraseRequest.build(
-                id=message_id, festival=festival_id, station=WEB_STATION, visitor=visitor,
-                requested_at=moment, seq=seq, station_secret=secret,
-            ).payload()  # fmt: skip
+                id=message_id,
+                festival=festival_id,
+                station=WEB_STATION,
+                visitor=visitor,
+                requested_at=moment,
+                seq=seq,
+                station_secret=secret,
+            ).payload()
 
         return self._keep(festival_id, TopicKind.ERASE, build)
 

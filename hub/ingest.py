@@ -189,8 +189,13 @@ class Hub:
             log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        frame = (message.topic, bytes(message.payload), time.time(), bool(message.retain),
-                 message.qos)  # fmt: skip
+        frame = (
+            message.topic,
+            bytes(message.payload),
+            time.time(),
+            bool(message.retain),
+            message.qos,
+        )
         delivery = Delivery(frame, message.mid, self._connection)
         while True:
             try:
@@ -214,9 +219,11 @@ class Hub:
         context = multiprocessing.get_context("spawn")
         conn, child_conn = context.Pipe()
         process = context.Process(
-            target=writer.serve, args=(child_conn, self.settings), name="tapshare-hub-writer",
+            target=writer.serve,
+            args=(child_conn, self.settings),
+            name="tapshare-hub-writer",
             daemon=True,
-        )  # fmt: skip
+        )
         process.start()
         child_conn.close()
         self._writer = process
@@ -252,9 +259,12 @@ class Hub:
     ) -> None:
         """Connect to the broker and forward what arrives until stopped."""
         client = make_client(
-            self.broker_url, self.client_id, persistent=True, ca_file=self.ca_file,
+            self.broker_url,
+            self.client_id,
+            persistent=True,
+            ca_file=self.ca_file,
             manual_ack=True,
-        )  # fmt: skip
+        )
         self._client = client
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -9,10 +9,11 @@ from typing import Any
 from flask import render_template, request
 
 from dashboard import charts, festivals, opinions
+from dashboard.access import current_organiser
 from dashboard.board_view import section_titles
 from dashboard.database import get_db
 from dashboard.organiser.area import blueprint
-from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.organiser.auth import owner_required
 
 
 @blueprint.route("/<festival_id>/analyse", methods=["GET", "POST"])

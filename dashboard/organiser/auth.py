@@ -8,11 +8,12 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from dashboard import accounts
+from dashboard.access import current_organiser
 from dashboard.clients import client_key
 from dashboard.database import get_db
 from dashboard.i18n import gettext, ngettext
@@ -51,15 +52,6 @@ def _check_csrf() -> None:
                 "reload the page and try again."
             ),
         )
-
-
-def current_organiser() -> accounts.Organiser | None:
-    """The logged-in organiser of this request, or None."""
-    if "organiser" not in g:
-        token = session.get("sid")
-        g.organiser = accounts.session_organiser(get_db(), token) if token else None
-    found: accounts.Organiser | None = g.organiser
-    return found
 
 
 def owner_required(view: View) -> View:

@@ -16,11 +16,12 @@ from werkzeug.exceptions import NotFound
 
 from consent.policy import viewer_for
 from dashboard import festivals, opinions
+from dashboard.access import current_organiser
 from dashboard.board_view import section_titles
 from dashboard.database import get_db
 from dashboard.i18n import gettext
 from dashboard.organiser.area import blueprint
-from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.organiser.auth import owner_required
 
 FORMATS = ("csv", "json")
 

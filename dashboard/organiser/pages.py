@@ -16,12 +16,13 @@ from consent.policy import Action, Policy, PolicyError, load_json, viewer_for
 from consent.receipts import receipt
 from consent.store import PolicyStore
 from dashboard import festivals, opinions
+from dashboard.access import current_organiser
 from dashboard.board_view import section_titles
 from dashboard.database import get_db
 from dashboard.i18n import gettext
 from dashboard.ngsi import entities as ngsi
 from dashboard.organiser.area import blueprint
-from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.organiser.auth import owner_required
 from dashboard.organiser.health import alerts, station_views
 from dashboard.organiser.policy_form import (
     PolicyForm,

@@ -15,10 +15,11 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from dashboard import accounts, festivals
+from dashboard.access import current_organiser
 from dashboard.database import get_db
 from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
-from dashboard.organiser.auth import current_organiser, owner_required
+from dashboard.organiser.auth import owner_required
 
 #: Characters of a password made here (about 96 bits).
 MADE_PASSWORD_BYTES = 12

@@ -43,8 +43,10 @@ def test_the_scan_sees_forbidden_imports():
         "from reader_agent.outbox import Outbox\n"
     )
     assert station_imports(source) == {
-        "reader_agent.agent", "reader_agent.settings", "reader_agent.outbox"
-    }  # fmt: skip
+        "reader_agent.agent",
+        "reader_agent.settings",
+        "reader_agent.outbox",
+    }
 
 
 def test_no_dashboard_module_writes_taps():

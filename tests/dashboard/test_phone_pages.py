@@ -29,10 +29,16 @@ def contrast(one: str, two: str) -> float:
 @pytest.mark.parametrize(
     ("text", "background"),
     [
-        ("fg", "bg"), ("fg", "panel"), ("muted", "bg"), ("muted", "panel"),
-        ("accent", "bg"), ("accent", "panel"), ("on-accent", "accent"), ("on-accent", "warn"),
+        ("fg", "bg"),
+        ("fg", "panel"),
+        ("muted", "bg"),
+        ("muted", "panel"),
+        ("accent", "bg"),
+        ("accent", "panel"),
+        ("on-accent", "accent"),
+        ("on-accent", "warn"),
     ],
-)  # fmt: skip
+)
 def test_text_contrast_is_at_least_4_5(text, background):
     assert contrast(VARIABLES[text], VARIABLES[background]) >= 4.5
 

@@ -124,10 +124,14 @@ def test_a_static_sticker_needs_no_tap(phone, phone_db):
         ("/t/nofest/s-1", 404, "not in use", "niet in gebruik"),
         ("/t/strp/s-1", 400, "incomplete", "onvolledig"),
         ("/t/strp/s-1?picc_data=xyz&cmac=00", 400, "incomplete", "onvolledig"),
-        (f"/t/strp/s-1?picc_data={'A' * 32}&cmac={'B' * 16}", 403, "could not be checked",
-         "niet worden gecontroleerd"),
+        (
+            f"/t/strp/s-1?picc_data={'A' * 32}&cmac={'B' * 16}",
+            403,
+            "could not be checked",
+            "niet worden gecontroleerd",
+        ),
     ],
-)  # fmt: skip
+)
 def test_refusals_have_their_own_status_and_page_in_both_languages(
     phone, path, status, english, dutch
 ):

@@ -53,7 +53,7 @@ def test_screen_list_shows_names_and_last_use_never_the_keys(runner, dash_db, ap
         client.get(f"/boards/strp?key={key}")
     listed = screen(runner, dash_db, "list", "strp").output
     foyer = next(line for line in listed.splitlines() if line.startswith("foyer"))
-    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", foyer), foyer
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", foyer), foyer
     assert key not in listed
 
 

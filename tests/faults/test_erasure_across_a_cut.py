@@ -27,10 +27,16 @@ ERASED, OTHER = "e" * 64, "0" * 64
 
 def tap(station, who: str, at: datetime, artwork: str = "aw-1", choice: str = "love") -> Opinion:
     return Opinion.build(
-        id=str(uuid.uuid4()), festival=station.festival, station=station.station,
-        artwork=artwork, visitor=who, choice=choice, tapped_at=at, seq=0,
+        id=str(uuid.uuid4()),
+        festival=station.festival,
+        station=station.station,
+        artwork=artwork,
+        visitor=who,
+        choice=choice,
+        tapped_at=at,
+        seq=0,
         station_secret=parse_key(station.station_secret),
-    )  # fmt: skip
+    )
 
 
 def publish_direct(broker, station, kind: str, payload: bytes) -> None:
@@ -91,9 +97,14 @@ def test_taps_held_by_a_site_broker_across_an_erasure(
         assert stream.done.wait(30)  # the site broker holds them
         # The visitor erases at the hub's own entrance (a station that reaches the hub).
         request = EraseRequest.build(
-            id=str(uuid.uuid4()), festival="strp", station=st2.station, visitor=ERASED,
-            requested_at=requested, seq=1, station_secret=parse_key(st2.station_secret),
-        )  # fmt: skip
+            id=str(uuid.uuid4()),
+            festival="strp",
+            station=st2.station,
+            visitor=ERASED,
+            requested_at=requested,
+            seq=1,
+            station_secret=parse_key(st2.station_secret),
+        )
         publish_direct(site.hub_broker, st2, "erase", request.payload())
         assert wait_for(lambda: facts(db_path)[2] == 1, 30), facts(db_path)
         assert facts(db_path)[0] == set()

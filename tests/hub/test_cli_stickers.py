@@ -30,11 +30,20 @@ def test_tag_add_prints_the_url_and_keys_for_a_tag_writing_app(runner, fest):
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert set(body) == {
-        "festival", "tag", "artwork", "choice", "url", "sdm_meta_read_key", "sdm_file_read_key"
-    }  # fmt: skip
+        "festival",
+        "tag",
+        "artwork",
+        "choice",
+        "url",
+        "sdm_meta_read_key",
+        "sdm_file_read_key",
+    }
     assert (body["festival"], body["tag"], body["artwork"], body["choice"]) == (
-        "strp", "s-1", "aw-1", None
-    )  # fmt: skip
+        "strp",
+        "s-1",
+        "aw-1",
+        None,
+    )
     assert body["url"] == (f"{PUBLIC}/t/strp/s-1?picc_data={'0' * 32}&cmac={'0' * 16}")
     for key in ("sdm_meta_read_key", "sdm_file_read_key"):
         assert len(body[key]) == 32 and body[key] == body[key].lower()
@@ -55,8 +64,19 @@ def test_tag_tap_prints_a_fresh_signed_url(runner, fest):
 
 
 def test_static_stickers_and_their_qr_code(runner, fest):
-    result = run(runner, fest, "tag", "add", "strp", "qr", "--artwork", "aw-1", "--static",
-                 "--choice", "love")  # fmt: skip
+    result = run(
+        runner,
+        fest,
+        "tag",
+        "add",
+        "strp",
+        "qr",
+        "--artwork",
+        "aw-1",
+        "--static",
+        "--choice",
+        "love",
+    )
     body = json.loads(result.stdout)
     assert body["url"] == f"{PUBLIC}/t/strp/qr"
     assert body["sdm_meta_read_key"] is None and body["choice"] == "love"

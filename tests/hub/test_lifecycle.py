@@ -124,19 +124,24 @@ def test_retention_covers_dead_letters_and_accepted_ids(db, registered):
 
     def at(received, *messages) -> None:
         items = [
-            write_path.StoreErase(m, received) if type(m).__name__ == "EraseRequest"
+            write_path.StoreErase(m, received)
+            if type(m).__name__ == "EraseRequest"
             else write_path.StoreOpinion(m, received)
             for m in messages
-        ]  # fmt: skip
+        ]
         write_path.write_batch(db, items, {})
 
-    write_path.write_batch(db, [
-        letter("tapshare/v1/strp/st-01/opinion", long_ago),
-        letter("tapshare/v1/strp/st-01/opinion", lately),
-        letter("tapshare/v1/strp-2/st-01/opinion", long_ago),  # not strp's topic
-        letter("tapshare/v1/dfest/d-01/opinion", long_ago),
-        letter("elsewhere", long_ago),
-    ], {})  # fmt: skip
+    write_path.write_batch(
+        db,
+        [
+            letter("tapshare/v1/strp/st-01/opinion", long_ago),
+            letter("tapshare/v1/strp/st-01/opinion", lately),
+            letter("tapshare/v1/strp-2/st-01/opinion", long_ago),  # not strp's topic
+            letter("tapshare/v1/dfest/d-01/opinion", long_ago),
+            letter("elsewhere", long_ago),
+        ],
+        {},
+    )
     old, new, other = (
         opinion(registered.st1, who=1),
         opinion(registered.st1, who=2),

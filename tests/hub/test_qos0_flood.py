@@ -34,10 +34,16 @@ def padded_opinions(station, count: int) -> list[bytes]:
     payloads = []
     for n in range(count):
         body = Opinion.build(
-            id=str(uuid.uuid4()), festival=station.festival, station=station.station,
-            artwork="aw-1", visitor=f"{n + 10**6:064x}", choice="meh",
-            tapped_at=start + timedelta(microseconds=n), seq=10**6 + n, station_secret=key,
-        ).payload()  # fmt: skip
+            id=str(uuid.uuid4()),
+            festival=station.festival,
+            station=station.station,
+            artwork="aw-1",
+            visitor=f"{n + 10**6:064x}",
+            choice="meh",
+            tapped_at=start + timedelta(microseconds=n),
+            seq=10**6 + n,
+            station_secret=key,
+        ).payload()
         payloads.append(body[:1] + b" " * (MAX_PAYLOAD_BYTES - len(body)) + body[1:])
     return payloads
 

@@ -49,10 +49,16 @@ def test_instant_reads_what_parse_timestamp_reads(moment, fraction):
 
 
 _OPINION = Opinion.build(
-    id="0b2e4c1a-1f7e-4c8e-9d3b-5a6f7e8d9c0b", festival="strp", station="st-01",
-    artwork="aw-1", visitor="ab" * 32, choice="love", tapped_at=BASE, seq=1,
+    id="0b2e4c1a-1f7e-4c8e-9d3b-5a6f7e8d9c0b",
+    festival="strp",
+    station="st-01",
+    artwork="aw-1",
+    visitor="ab" * 32,
+    choice="love",
+    tapped_at=BASE,
+    seq=1,
     station_secret=bytes(32),
-)  # fmt: skip
+)
 
 
 @given(st.lists(st.integers(min_value=0, max_value=5_000_000), min_size=1, max_size=50))
