@@ -17,7 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from consent.policy import EMPTY_POLICY, Action, Policy, Rule, format_time, parse_time
-from storage import immediate, now_text
+from storage import from_row, immediate, now_text
 
 VERSIONS = "consent_policy_versions"
 ACCESS_LOG = "consent_access_log"
@@ -162,17 +162,7 @@ class PolicyStore:
             f"SELECT * FROM {ACCESS_LOG} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
             [*params, max(0, limit), max(0, offset)],
         )
-        return [
-            AccessRecord(
-                festival=row["festival"],
-                accessor=row["accessor"],
-                viewer=row["viewer"],
-                action=row["action"],
-                policy_version=row["policy_version"],
-                at=parse_time(row["at"]),
-            )
-            for row in rows
-        ]
+        return [from_row(AccessRecord, row, at=parse_time(row["at"])) for row in rows]
 
     def access_count(self, festival: str, action: Action | None = None) -> int:
         """How many reads of ``festival``'s data by others the log holds (of ``action``)."""
@@ -206,14 +196,7 @@ def _version(row: sqlite3.Row) -> PolicyVersion:
     # Stored policies were validated when they were set; festivals named in them may have
     # gone since, which must not make an old version unreadable, so they are not rechecked.
     policy = Policy.model_validate(json.loads(row["policy"]))
-    return PolicyVersion(
-        festival=row["festival"],
-        version=row["version"],
-        policy=policy,
-        author=row["author"],
-        reason=row["reason"],
-        created_at=parse_time(row["created_at"]),
-    )
+    return from_row(PolicyVersion, row, policy=policy, created_at=parse_time(row["created_at"]))
 
 
 def describe_rule(rule: Rule) -> str:

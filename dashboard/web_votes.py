@@ -14,6 +14,7 @@ restart too (the outboxes found on disk are drained at start).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
@@ -198,12 +199,24 @@ class WebVotes:
         self._secrets[festival_id] = parse_key(key.secret)
         return self._secrets[festival_id]
 
-    def _keep(self, festival_id: str, kind: TopicKind, build: Callable[[int], bytes]) -> Kept:
+    def _keep(
+        self, festival_id: str, kind: TopicKind, make: Callable[..., Opinion | EraseRequest]
+    ) -> Kept:
+        """Keep the message ``make`` builds (given its id, festival, station, seq and the
+        station's secret) in the festival's outbox; publish it."""
+        secret = self._secret(festival_id)
+        message_id = str(uuid.uuid4())
         channel = self._channel(festival_id)
         events: list[Kept] = []
 
         def built(seq: int) -> bytes:
-            payload = build(seq)
+            payload = make(
+                id=message_id,
+                festival=festival_id,
+                station=WEB_STATION,
+                seq=seq,
+                station_secret=secret,
+            ).payload()
             # Registered before the commit, so an acknowledgement can never come first.
             events.append(Kept(seq, channel.outbox.expect(seq)))
             return payload
@@ -219,41 +232,21 @@ class WebVotes:
 
     def opinion(self, festival_id: str, artwork: str, visitor: str, choice: str) -> Kept:
         """Keep a vote as the web station's signed Opinion; publish it."""
-        secret = self._secret(festival_id)
-        moment, message_id = datetime.now(UTC), str(uuid.uuid4())
-
-        def build(seq: int) -> bytes:
-            return Opinion.build(
-                id=message_id,
-                festival=festival_id,
-                station=WEB_STATION,
-                artwork=artwork,
-                visitor=visitor,
-                choice=choice,
-                tapped_at=moment,
-                seq=seq,
-                station_secret=secret,
-            ).payload()
-
-        return self._keep(festival_id, TopicKind.OPINION, build)
+        make = functools.partial(
+            Opinion.build,
+            artwork=artwork,
+            visitor=visitor,
+            choice=choice,
+            tapped_at=datetime.now(UTC),
+        )
+        return self._keep(festival_id, TopicKind.OPINION, make)
 
     def erase(self, festival_id: str, visitor: str) -> Kept:
         """Keep an erase request of the web station for ``visitor``; publish it."""
-        secret = self._secret(festival_id)
-        moment, message_id = datetime.now(UTC), str(uuid.uuid4())
-
-        def build(seq: int) -> bytes:
-            return EraseRequest.build(
-                id=message_id,
-                festival=festival_id,
-                station=WEB_STATION,
-                visitor=visitor,
-                requested_at=moment,
-                seq=seq,
-                station_secret=secret,
-            ).payload()
-
-        return self._keep(festival_id, TopicKind.ERASE, build)
+        make = functools.partial(
+            EraseRequest.build, visitor=visitor, requested_at=datetime.now(UTC)
+        )
+        return self._keep(festival_id, TopicKind.ERASE, make)
 
     def pending(self, festival_id: str) -> int:
         """How many of the festival's messages wait for the broker."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from storage import from_row
+
 
 def add_counters(db: Database, counters: Mapping[tuple[str, str], float]) -> None:
     """Add to counters (inside the caller's transaction)."""
@@ -29,4 +31,4 @@ class StoredCounter:
 def list_counters(db: Database) -> list[StoredCounter]:
     """Every counter, ordered by name and labels."""
     rows = db.conn.execute("SELECT name, labels, value FROM hub_counters ORDER BY name, labels")
-    return [StoredCounter(row["name"], row["labels"], float(row["value"])) for row in rows]
+    return [from_row(StoredCounter, row, value=float(row["value"])) for row in rows]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from hub.models import DeadLetter
+from storage import from_row
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,11 @@ def list_station_status(db: Database, festival_id: str) -> dict[str, LastStatus]
         (festival_id,),
     )
     return {
-        row["station"]: LastStatus(
-            state=row["state"],
-            last_seen=row["last_seen"],
-            last_seen_us=int(row["last_seen_us"]),
-            outbox=int(row["outbox"]),
+        row["station"]: from_row(
+            LastStatus,
+            row,
             outbox_full=bool(row["outbox_full"]),
             readers=tuple(json.loads(row["readers"])),
-            version=row["version"],
         )
         for row in rows
     }
@@ -63,18 +61,7 @@ def list_dead_letters(db: Database, limit: int) -> list[DeadLetter]:
         "ORDER BY id DESC LIMIT ?",
         (limit,),
     )
-    return [
-        DeadLetter(
-            id=row["id"],
-            received_at=row["received_at"],
-            topic=row["topic"],
-            reason=row["reason"],
-            detail=row["detail"],
-            payload=bytes(row["payload"]),
-            size=row["size"],
-        )
-        for row in rows
-    ]
+    return [from_row(DeadLetter, row, payload=bytes(row["payload"])) for row in rows]
 
 
 def list_erasures(db: Database, festival_id: str) -> list[Erasure]:
@@ -84,7 +71,4 @@ def list_erasures(db: Database, festival_id: str) -> list[Erasure]:
         "WHERE festival = ? ORDER BY id",
         (festival_id,),
     )
-    return [
-        Erasure(row["station"], row["requested_at"], row["erased_at"], int(row["taps_deleted"]))
-        for row in rows
-    ]
+    return [from_row(Erasure, row) for row in rows]

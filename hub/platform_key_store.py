@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from storage import immediate
+from storage import from_row, immediate, write_one
 
 
 def insert_platform_key(db: Database, name: str, key_hash: str, created_at: str) -> None:
@@ -29,21 +28,15 @@ class PlatformKey:
     last_used_at: str | None
 
 
-def _key(row: sqlite3.Row) -> PlatformKey:
-    return PlatformKey(row["name"], row["created_at"], row["last_used_at"])
-
-
 def list_platform_keys(db: Database) -> list[PlatformKey]:
     """Every platform key, ordered by name."""
     rows = db.conn.execute("SELECT name, created_at, last_used_at FROM platform_keys ORDER BY name")
-    return [_key(row) for row in rows]
+    return [from_row(PlatformKey, row) for row in rows]
 
 
 def delete_platform_key(db: Database, name: str) -> bool:
     """Remove a platform key; False when there is none of that name."""
-    with immediate(db):
-        cursor = db.conn.execute("DELETE FROM platform_keys WHERE name = ?", (name,))
-        return cursor.rowcount == 1
+    return write_one(db, "DELETE FROM platform_keys WHERE name = ?", (name,))
 
 
 def platform_key_by_hash(db: Database, key_hash: str) -> PlatformKey | None:
@@ -52,7 +45,7 @@ def platform_key_by_hash(db: Database, key_hash: str) -> PlatformKey | None:
         "SELECT name, created_at, last_used_at FROM platform_keys WHERE key_hash = ?",
         (key_hash,),
     ).fetchone()
-    return None if row is None else _key(row)
+    return None if row is None else from_row(PlatformKey, row)
 
 
 def mark_platform_key_used(db: Database, name: str, when: str) -> None:

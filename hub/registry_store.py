@@ -13,18 +13,11 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from hub.models import WEB_STATION, Artwork, Festival, Station
-from storage import immediate
+from storage import from_row, immediate, write_one
 
 
 def _festival(row: sqlite3.Row) -> Festival:
-    return Festival(
-        id=row["id"],
-        name=row["name"],
-        choices=tuple(json.loads(row["choices"])),
-        visitor_key=row["visitor_key"],
-        board_min_visitors=int(row["board_min_visitors"]),
-        created_at=row["created_at"],
-    )
+    return from_row(Festival, row, choices=tuple(json.loads(row["choices"])))
 
 
 _FESTIVAL_COLUMNS = "id, name, choices, visitor_key, board_min_visitors, created_at"
@@ -50,13 +43,12 @@ def update_festival(
     db: Database, festival_id: str, name: str | None, board_min_visitors: int | None
 ) -> bool:
     """Change a festival's name and/or board minimum; False when it does not exist."""
-    with immediate(db):
-        cursor = db.conn.execute(
-            "UPDATE festivals SET name = coalesce(?, name), "
-            "board_min_visitors = coalesce(?, board_min_visitors) WHERE id = ?",
-            (name, board_min_visitors, festival_id),
-        )
-        return cursor.rowcount == 1
+    return write_one(
+        db,
+        "UPDATE festivals SET name = coalesce(?, name), "
+        "board_min_visitors = coalesce(?, board_min_visitors) WHERE id = ?",
+        (name, board_min_visitors, festival_id),
+    )
 
 
 def get_festival(db: Database, festival_id: str) -> Festival | None:
@@ -88,7 +80,7 @@ def list_artworks(db: Database, festival_id: str) -> list[Artwork]:
         "SELECT festival, id, title FROM artworks WHERE festival = ? ORDER BY id",
         (festival_id,),
     )
-    return [Artwork(row["festival"], row["id"], row["title"]) for row in rows]
+    return [from_row(Artwork, row) for row in rows]
 
 
 def artwork_exists(db: Database, festival_id: str, artwork_id: str) -> bool:
@@ -119,13 +111,12 @@ def insert_station(
 
 def disable_station(db: Database, festival_id: str, station_id: str, when: str) -> bool:
     """Disable a station; False when it does not exist."""
-    with immediate(db):
-        cursor = db.conn.execute(
-            "UPDATE stations SET enabled = 0, disabled_at = coalesce(disabled_at, ?) "
-            "WHERE festival = ? AND id = ?",
-            (when, festival_id, station_id),
-        )
-        return cursor.rowcount == 1
+    return write_one(
+        db,
+        "UPDATE stations SET enabled = 0, disabled_at = coalesce(disabled_at, ?) "
+        "WHERE festival = ? AND id = ?",
+        (when, festival_id, station_id),
+    )
 
 
 def list_stations(db: Database, festival_id: str) -> list[Station]:
@@ -135,16 +126,7 @@ def list_stations(db: Database, festival_id: str) -> list[Station]:
         "WHERE festival = ? ORDER BY id",
         (festival_id,),
     )
-    return [
-        Station(
-            festival=row["festival"],
-            id=row["id"],
-            enabled=bool(row["enabled"]),
-            broker_username=row["broker_username"],
-            created_at=row["created_at"],
-        )
-        for row in rows
-    ]
+    return [from_row(Station, row, enabled=bool(row["enabled"])) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -161,7 +143,7 @@ def station_key(db: Database, festival_id: str, station_id: str) -> StationKey |
         "SELECT secret, enabled FROM stations WHERE festival = ? AND id = ?",
         (festival_id, station_id),
     ).fetchone()
-    return StationKey(row["secret"], bool(row["enabled"])) if row else None
+    return from_row(StationKey, row, enabled=bool(row["enabled"])) if row else None
 
 
 def station_registered_elsewhere(db: Database, festival_id: str, station_id: str) -> bool:
@@ -185,12 +167,13 @@ class BrokerAccount:
 
 
 def _account(row: sqlite3.Row) -> BrokerAccount:
+    # A service's account has no festival, a bridge's no station.
     keys = row.keys()
-    return BrokerAccount(
-        row["username"],
-        row["password_hash"],
-        row["festival"] if "festival" in keys else None,
-        row["station"] if "station" in keys else None,
+    return from_row(
+        BrokerAccount,
+        row,
+        festival=row["festival"] if "festival" in keys else None,
+        station=row["station"] if "station" in keys else None,
     )
 
 

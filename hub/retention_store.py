@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from protocol.topics import PREFIX
-from storage import immediate
+from storage import from_row, immediate
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,10 @@ class Retention:
 def festival_retentions(db: Database) -> list[Retention]:
     """Every festival that keeps its taps for a limited time, ordered by id."""
     rows = db.conn.execute(
-        "SELECT id, retain_days FROM festivals WHERE retain_days > 0 ORDER BY id"
+        "SELECT id AS festival, retain_days AS days FROM festivals WHERE retain_days > 0 "
+        "ORDER BY id"
     )
-    return [Retention(row["id"], int(row["retain_days"])) for row in rows]
+    return [from_row(Retention, row) for row in rows]
 
 
 def festival_retain_days(db: Database, festival_id: str) -> int:

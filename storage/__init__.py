@@ -10,11 +10,12 @@ Imported by the hub, the consent layer and the dashboard; imports nothing of our
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from sqlite_utils import Database
 
@@ -24,10 +25,12 @@ __all__ = [
     "BUSY_TIMEOUT",
     "SYNCHRONOUS",
     "connect",
+    "from_row",
     "immediate",
     "micros",
     "now_text",
     "rewrite_times",
+    "write_one",
 ]
 
 #: How long a statement waits for another connection's write lock, in seconds.
@@ -36,6 +39,7 @@ BUSY_TIMEOUT: Final = 30.0
 SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL")
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_T = TypeVar("_T")
 
 
 def connect(path: Path | str, synchronous: str = "NORMAL") -> Database:
@@ -71,34 +75,37 @@ def immediate(db: Database) -> Iterator[Database]:
     and an error undoes only its own part before it passes on.
     """
     conn = db.conn
-    if conn.in_transaction:
-        conn.execute("SAVEPOINT immediate")
-        try:
-            yield db
-        except BaseException:
-            # An error that ended the whole transaction (a RAISE(ROLLBACK) trigger) took
-            # the savepoint with it.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK TO immediate")
-                conn.execute("RELEASE immediate")
-            raise
-        conn.execute("RELEASE immediate")
-        return
-    conn.execute("BEGIN IMMEDIATE")
+    nested = conn.in_transaction
+    conn.execute("SAVEPOINT immediate" if nested else "BEGIN IMMEDIATE")
     try:
         yield db
+        conn.execute("RELEASE immediate" if nested else "COMMIT")
     except BaseException:
+        # An error that ended the whole transaction (a RAISE(ROLLBACK) trigger) took the
+        # savepoint with it; a commit that fails (the disk is full) can leave the
+        # transaction open: end it, so that the next attempt starts afresh.
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK TO immediate" if nested else "ROLLBACK")
+            if nested:
+                conn.execute("RELEASE immediate")
         raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        # A commit that fails (the disk is full) can leave the transaction open; end it so
-        # that the next attempt starts afresh.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+
+
+def write_one(db: Database, sql: str, parameters: Sequence[object]) -> bool:
+    """Run one statement that changes at most one row, in a transaction of its own (or the
+    caller's); whether it changed one."""
+    with immediate(db):
+        return db.conn.execute(sql, parameters).rowcount == 1
+
+
+def from_row(kind: type[_T], row: sqlite3.Row, **converted: object) -> _T:
+    """The dataclass ``kind`` made from the row's columns named as its fields; ``converted``
+    gives the fields whose stored form needs reading (JSON, a flag, bytes)."""
+    values = {
+        name: converted[name] if name in converted else row[name]
+        for name in (field.name for field in dataclasses.fields(kind))  # type: ignore[arg-type]
+    }
+    return kind(**values)
 
 
 def now_text(moment: datetime | None = None) -> str:
