@@ -7,11 +7,11 @@ from them, so neither imports the other's caller.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from sqlite_utils import Database
@@ -23,6 +23,9 @@ from tapshare.database import migrate
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 class CommandError(click.ClickException):
     """Bad arguments or input: one clear line on standard error, exit status 2."""
@@ -33,6 +36,30 @@ class CommandError(click.ClickException):
 def fail(message: str) -> NoReturn:
     """Stop the command with a clear one-line error and exit status 2."""
     raise CommandError(message)
+
+
+def or_fail(action: Callable[[], T], *refusals: type[Exception]) -> T:
+    """What ``action`` returns; a refusal (one of ``refusals``: the registry's, a screen
+    key's) ends the command with its message and exit status 2."""
+    try:
+        return action()
+    except refusals as exc:
+        fail(str(exc))
+
+
+def number_option(
+    name: str, default: int, within: tuple[int | None, int | None], help: str, **extra: Any
+) -> Callable[[F], F]:
+    """A whole-number option ``within`` (lowest, highest; None: no bound), showing its
+    default."""
+    return click.option(
+        name,
+        type=click.IntRange(*within),
+        default=default,
+        show_default=True,
+        help=help,
+        **extra,
+    )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import click
 
 from protocol.broker import BrokerURL
 from storage import connect
-from tapshare.context import Settings, fail, open_database
+from tapshare.context import Settings, fail, number_option, open_database
 from tapshare.database import migrate
 
 if TYPE_CHECKING:
@@ -87,27 +87,19 @@ def _metrics_token(path: Path | None) -> str | None:
 
 @click.command("dashboard")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=8000,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on.",
-)
-@click.option(
+@number_option("--port", 8000, (0, 65535), help="Port to listen on.")
+@number_option(
     "--threads",
-    default=DEFAULT_THREADS,
-    show_default=True,
-    type=click.IntRange(60, 20000),
+    DEFAULT_THREADS,
+    (60, 20000),
     help="Worker threads; each open live board holds one (50 stay for requests).",
 )
-@click.option(
+@number_option(
     "--max-streams-per-client",
-    default=DEFAULT_STREAMS_PER_CLIENT,
-    show_default=True,
-    type=click.IntRange(1, None),
-    metavar="N",
+    DEFAULT_STREAMS_PER_CLIENT,
+    (1, None),
     help="Live boards one client (an address, an IPv6 /64) may hold open; more get 429.",
+    metavar="N",
 )
 @click.option(
     "--secure-cookies",
@@ -138,14 +130,13 @@ def _metrics_token(path: Path | None) -> str | None:
     help="Which of the trusted proxy's headers to believe, comma-separated "
     "(env TAPSHARE_TRUSTED_PROXY_HEADERS).",
 )
-@click.option(
+@number_option(
     "--password-checks",
-    default=4,
-    show_default=True,
-    envvar="TAPSHARE_PASSWORD_CHECKS",
-    type=click.IntRange(1, 64),
+    4,
+    (1, 64),
     help="Login password checks run at once (each takes about 32 MiB); a login beyond "
     "them gets 503 (env TAPSHARE_PASSWORD_CHECKS).",
+    envvar="TAPSHARE_PASSWORD_CHECKS",
 )
 @click.option(
     "--dev",

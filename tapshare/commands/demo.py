@@ -8,7 +8,7 @@ from types import FrameType
 
 import click
 
-from tapshare.context import DEFAULT_PUBLIC_URL, Settings, fail
+from tapshare.context import DEFAULT_PUBLIC_URL, Settings, fail, number_option
 
 
 @click.command("demo")
@@ -19,13 +19,7 @@ from tapshare.context import DEFAULT_PUBLIC_URL, Settings, fail
     show_default=True,
     help="Stop after this many seconds; 0 runs until Ctrl-C.",
 )
-@click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    default=8000,
-    show_default=True,
-    help="Port of the dashboard.",
-)
+@number_option("--port", 8000, (1, 65535), help="Port of the dashboard.")
 @click.option(
     "--host",
     default="127.0.0.1",

@@ -20,7 +20,7 @@ from hub.site_broker import (
     SiteConfigError,
     write_site_config,
 )
-from tapshare.context import Settings, fail, open_database
+from tapshare.context import Settings, fail, number_option, open_database
 from tapshare.database import migrate
 
 
@@ -86,18 +86,16 @@ def hub_command(settings: Settings, client_id: str, ca_file: Path | None) -> Non
     metavar="FESTIVAL",
     help="Write the configuration of FESTIVAL's site broker instead, bridged to --broker.",
 )
-@click.option(
+@number_option(
     "--listen-port",
-    type=click.IntRange(1, 65535),
-    default=DEFAULT_LISTEN_PORT,
-    show_default=True,
+    DEFAULT_LISTEN_PORT,
+    (1, 65535),
     help="With --site: the port the site broker listens on for stations.",
 )
-@click.option(
+@number_option(
     "--max-queued",
-    type=click.IntRange(1, 100_000_000),
-    default=DEFAULT_MAX_QUEUED,
-    show_default=True,
+    DEFAULT_MAX_QUEUED,
+    (1, 100_000_000),
     help="With --site: most messages the site broker queues while the hub is unreachable.",
 )
 @click.option(
@@ -195,13 +193,7 @@ def _site_config(
 
 
 @click.command("dead-letters")
-@click.option(
-    "--limit",
-    type=click.IntRange(1, 100_000),
-    default=20,
-    show_default=True,
-    help="How many of the latest dead letters to print.",
-)
+@number_option("--limit", 20, (1, 100_000), help="How many of the latest dead letters to print.")
 @click.pass_obj
 def dead_letters_command(settings: Settings, limit: int) -> None:
     """Print the latest rejected messages, newest first, as JSON lines."""

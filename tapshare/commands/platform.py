@@ -6,9 +6,8 @@ from __future__ import annotations
 import click
 
 from hub import registry
-from hub.registry import RegistryError
-from tapshare.commands.registry import print_table
-from tapshare.context import Settings, fail, open_database
+from tapshare.commands.registry import print_table, registry_action
+from tapshare.context import Settings, open_database
 
 
 @click.group("platform-key")
@@ -22,10 +21,7 @@ def platform_key_group() -> None:
 def platform_key_add(settings: Settings, name: str) -> None:
     """Make a platform key and print it, once, on one line (only its hash is kept)."""
     with open_database(settings) as db:
-        try:
-            key = registry.add_platform_key(db, name)
-        except RegistryError as exc:
-            fail(str(exc))
+        key = registry_action(lambda: registry.add_platform_key(db, name))
     click.echo(key)
 
 
@@ -44,10 +40,7 @@ def platform_key_list(settings: Settings) -> None:
 def platform_key_revoke(settings: Settings, name: str) -> None:
     """End a platform key: requests with it are refused from now on."""
     with open_database(settings) as db:
-        try:
-            registry.revoke_platform_key(db, name)
-        except RegistryError as exc:
-            fail(str(exc))
+        registry_action(lambda: registry.revoke_platform_key(db, name))
     click.echo(f"platform key {name} revoked")
 
 

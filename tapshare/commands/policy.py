@@ -20,7 +20,7 @@ from consent.receipts import receipt
 from consent.sources import FestivalInfo, OpinionSource
 from consent.store import PolicyStore, PolicyVersion
 from hub.opinions import HubOpinions
-from tapshare.context import Settings, fail, open_database
+from tapshare.context import Settings, fail, number_option, open_database
 
 MAX_POLICY_BYTES = 1_000_000
 
@@ -178,14 +178,7 @@ def policy_history(settings: Settings, festival_id: str, diff: tuple[int, int] |
 
 @policy_group.command("access-log")
 @click.argument("festival_id", metavar="FESTIVAL")
-@click.option(
-    "--limit",
-    default=50,
-    show_default=True,
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="How many entries to show.",
-)
+@number_option("--limit", 50, (1, None), help="How many entries to show.", metavar="N")
 @click.pass_obj
 def policy_access_log(settings: Settings, festival_id: str, limit: int) -> None:
     """Show the latest analyse and export reads of the festival's data by others."""

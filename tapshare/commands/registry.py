@@ -10,20 +10,14 @@ from sqlite_utils import Database
 
 from hub import queries, registry, registry_store, retention_store
 from hub.registry import RegistryError
-from tapshare.context import Settings, fail, open_database
+from tapshare.context import Settings, fail, open_database, or_fail
 
 T = TypeVar("T")
 
 
-def _registry(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except RegistryError as exc:
-        fail(str(exc))
-
-
-#: Run a registry change; a refusal ends the command with its message and exit status 2.
-registry_action = _registry
+def registry_action(action: Callable[[], T]) -> T:
+    """Run a registry change; a refusal ends the command with its message and exit status 2."""
+    return or_fail(action, RegistryError)
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -54,7 +48,7 @@ def festival_add(settings: Settings, festival_id: str, name: str, choices: str |
     """Register a festival and create its visitor key."""
     picked = registry.parse_choices(choices) if choices is not None else None
     with open_database(settings) as db:
-        festival = _registry(lambda: registry.add_festival(db, festival_id, name, picked))
+        festival = registry_action(lambda: registry.add_festival(db, festival_id, name, picked))
     click.echo(f"festival {festival.id} registered with choices {','.join(festival.choices)}")
 
 
@@ -86,7 +80,7 @@ def festival_set(
     if name is None and board_min_visitors is None and retain_days is None:
         fail("nothing to change: give --name, --board-min-visitors and/or --retain-days")
     with open_database(settings) as db:
-        festival = _registry(
+        festival = registry_action(
             lambda: registry.set_festival(db, festival_id, name, board_min_visitors, retain_days)
         )
         days = retention_store.festival_retain_days(db, festival.id)
@@ -123,7 +117,7 @@ def artwork_group() -> None:
 def artwork_add(settings: Settings, festival_id: str, artwork_id: str, title: str) -> None:
     """Register an artwork of a festival."""
     with open_database(settings) as db:
-        artwork = _registry(lambda: registry.add_artwork(db, festival_id, artwork_id, title))
+        artwork = registry_action(lambda: registry.add_artwork(db, festival_id, artwork_id, title))
     click.echo(f"artwork {artwork.id} registered for festival {artwork.festival}")
 
 
@@ -163,7 +157,7 @@ def station_add(settings: Settings, festival_id: str, station_id: str, outbox: s
     """Register a station and print its station.toml (keep it secret: it holds the
     station's keys and broker password, which are shown only this once)."""
     with open_database(settings) as db:
-        text = _registry(
+        text = registry_action(
             lambda: registry.add_station_file(db, festival_id, station_id, settings.broker, outbox)
         )
     click.echo(text, nl=False)
@@ -176,7 +170,7 @@ def station_add(settings: Settings, festival_id: str, station_id: str, outbox: s
 def station_disable(settings: Settings, festival_id: str, station_id: str) -> None:
     """Disable a station: the hub rejects its messages from now on."""
     with open_database(settings) as db:
-        _registry(lambda: registry.disable_station(db, festival_id, station_id))
+        registry_action(lambda: registry.disable_station(db, festival_id, station_id))
     click.echo(
         f"station {station_id} of festival {festival_id} disabled; run "
         "`tapshare broker-config` again to shut it out of the broker too"

@@ -8,18 +8,15 @@ from typing import TypeVar
 import click
 
 from tapshare.commands.registry import print_table
-from tapshare.context import Settings, fail, open_database
+from tapshare.context import Settings, open_database, or_fail
 
 T = TypeVar("T")
 
 
 def _screens(action: Callable[[], T]) -> T:
-    from dashboard.screens import ScreenKeyError
+    from dashboard.screens import ScreenKeyError  # the dashboard loads only when asked for
 
-    try:
-        return action()
-    except ScreenKeyError as exc:
-        fail(str(exc))
+    return or_fail(action, ScreenKeyError)
 
 
 @click.group("screen")
