@@ -30,6 +30,8 @@ from random import Random
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlite_utils import Database  # noqa: E402
+
 from consent.store import PolicyStore  # noqa: E402
 from hub import registry, write_path  # noqa: E402
 from hub.models import DEFAULT_CHOICES  # noqa: E402
@@ -101,21 +103,37 @@ def populate(path: Path, taps: int, festivals: int, artworks: int) -> None:
     policies = PolicyStore(db)
     for index, festival in enumerate(ids):
         policies.set(festival, {"rules": rules_for(index, ids)}, "bench", "bench", set(ids))
-    rng = Random(7)
-    start = datetime.now(UTC) - timedelta(days=2)
     visitors = max(1, taps // (festivals * 20))
+    start = datetime.now(UTC) - timedelta(days=2)
+    write_random_taps(db, ids, taps, per_festival, visitors, start, 170_000, progress=True)
+    db.close()
+
+
+def write_random_taps(
+    db: Database,
+    ids: list[str],
+    taps: int,
+    artworks: int,
+    visitors: int,
+    start: datetime,
+    span_seconds: float,
+    progress: bool = False,
+) -> None:
+    """Store ``taps`` opinions of st-01 (the same ones every run), festival by festival in
+    turn, on random artworks by random visitors, spread over ``span_seconds`` from
+    ``start``."""
+    rng = Random(7)
     batch: list[write_path.StoreOpinion] = []
     received = datetime.now(UTC)
     for number in range(taps):
-        festival = ids[number % festivals]
         opinion = Opinion.build(
             id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            festival=festival,
+            festival=ids[number % len(ids)],
             station="st-01",
-            artwork=f"aw-{rng.randrange(per_festival):03d}",
+            artwork=f"aw-{rng.randrange(artworks):03d}",
             visitor=f"{rng.randrange(visitors):064x}",
             choice=rng.choice(CHOICES),
-            tapped_at=start + timedelta(seconds=number * 170_000 / taps),
+            tapped_at=start + timedelta(seconds=number * span_seconds / taps),
             seq=number,
             station_secret=SECRET,
         )
@@ -123,10 +141,10 @@ def populate(path: Path, taps: int, festivals: int, artworks: int) -> None:
         if len(batch) == 20_000:
             write_path.write_batch(db, batch, {})
             batch.clear()
-            print(f"populate: {number + 1} taps", file=sys.stderr, flush=True)
+            if progress:
+                print(f"populate: {number + 1} taps", file=sys.stderr, flush=True)
     if batch:
         write_path.write_batch(db, batch, {})
-    db.close()
 
 
 def database(taps: int, festivals: int, artworks: int) -> Path:
@@ -429,13 +447,20 @@ def stream_level(
 # -- main ----------------------------------------------------------------------------------
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def data_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options of the benchmarks that serve this database: its size, and how long and
+    by how many clients each throughput round is."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--taps", type=int, default=1_000_000)
     parser.add_argument("--festivals", type=int, default=10)
     parser.add_argument("--artworks", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=8.0, help="per throughput round")
     parser.add_argument("--clients", type=int, default=8)
+    return parser
+
+
+def main() -> None:
+    parser = data_arguments(__doc__)
     parser.add_argument("--streams", default="100,250,500,750,1000")
     parser.add_argument("--updates", type=int, default=3, help="updates per stream level")
     parser.add_argument("--threads", type=int, default=1050)

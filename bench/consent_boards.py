@@ -17,23 +17,20 @@ import json
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from random import Random
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import board
 
 from consent.boards import build_board
 from consent.store import PolicyStore
-from hub import registry, write_path
-from hub.models import DEFAULT_CHOICES
+from hub import registry
 from hub.opinions import HubOpinions
-from protocol import Opinion
 from storage import connect
 from tapshare.database import migrate
-
-CHOICES = DEFAULT_CHOICES
 
 
 def populate(path: Path, taps: int, festivals: int, artworks: int) -> list[str]:
@@ -58,27 +55,9 @@ def populate(path: Path, taps: int, festivals: int, artworks: int) -> list[str]:
             },
         ]
         policies.set(festival, {"rules": rules}, "bench", "bench", ids)
-    rng = Random(7)
-    start = datetime.now(UTC) - timedelta(hours=6)
     visitors = max(1, taps // (festivals * 10))
-    batch = []
-    for number in range(taps):
-        opinion = Opinion.build(
-            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            festival=ids[number % festivals],
-            station="st-01",
-            artwork=f"aw-{rng.randrange(artworks):03d}",
-            visitor=f"{rng.randrange(visitors):064x}",
-            choice=rng.choice(CHOICES),
-            tapped_at=start + timedelta(seconds=number * 21_000 / taps),
-            seq=number,
-            station_secret=bytes(32),
-        )
-        batch.append(write_path.StoreOpinion(opinion, datetime.now(UTC)))
-        if len(batch) == 20_000:
-            write_path.write_batch(db, batch, {})
-            batch.clear()
-    write_path.write_batch(db, batch, {})
+    start = datetime.now(UTC) - timedelta(hours=6)
+    board.write_random_taps(db, ids, taps, artworks, visitors, start, 21_000)
     db.close()
     return ids
 

@@ -13,7 +13,6 @@ access-log entry per festival, as in production. Prints one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import os
@@ -95,12 +94,7 @@ def entities_per_response(port: int, headers: dict) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--taps", type=int, default=1_000_000)
-    parser.add_argument("--festivals", type=int, default=10)
-    parser.add_argument("--artworks", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=8.0, help="per throughput round")
-    parser.add_argument("--clients", type=int, default=8)
+    parser = board.data_arguments(__doc__)
     parser.add_argument("--threads", type=int, default=64)
     args = parser.parse_args()
 
