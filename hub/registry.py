@@ -115,6 +115,14 @@ def add_festival(
     return festival
 
 
+def _check_whole(value: object, low: int, high: int, refusal: str) -> None:
+    """Refuse a value given (not None) that is not a whole number from low to high."""
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
+    ):
+        raise RegistryError(refusal)
+
+
 def set_festival(
     db: Database,
     festival_id: str,
@@ -125,24 +133,20 @@ def set_festival(
     """Change a festival's name, its own boards' minimum visitors and/or how many days
     it keeps its taps (0: forever); return it."""
     existing_festival(db, festival_id)
-    if retain_days is not None and (
-        isinstance(retain_days, bool)
-        or not isinstance(retain_days, int)
-        or not 0 <= retain_days <= MAX_RETAIN_DAYS
-    ):
-        raise RegistryError(
-            f"retention must be a whole number of days from 0 (keep forever) to {MAX_RETAIN_DAYS}"
-        )
+    _check_whole(
+        retain_days,
+        0,
+        MAX_RETAIN_DAYS,
+        f"retention must be a whole number of days from 0 (keep forever) to {MAX_RETAIN_DAYS}",
+    )
     if name is not None:
         name = _text("festival name", name)
-    if board_min_visitors is not None and (
-        isinstance(board_min_visitors, bool)
-        or not isinstance(board_min_visitors, int)
-        or not 1 <= board_min_visitors <= MAX_BOARD_MIN_VISITORS
-    ):
-        raise RegistryError(
-            f"board minimum visitors must be a whole number from 1 to {MAX_BOARD_MIN_VISITORS}"
-        )
+    _check_whole(
+        board_min_visitors,
+        1,
+        MAX_BOARD_MIN_VISITORS,
+        f"board minimum visitors must be a whole number from 1 to {MAX_BOARD_MIN_VISITORS}",
+    )
     registry_store.update_festival(db, festival_id, name, board_min_visitors)
     if retain_days is not None:
         retention_store.set_festival_retain_days(db, festival_id, retain_days)

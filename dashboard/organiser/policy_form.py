@@ -19,6 +19,9 @@ from consent.policy import (
     DEFAULT_LEVEL,
     DEFAULT_MIN_VISITORS,
     FESTIVAL_PREFIX,
+    NETWORK,
+    PLATFORM,
+    PUBLIC,
     Action,
     Policy,
     PolicyError,
@@ -194,14 +197,22 @@ def _message(item: Mapping[str, Any]) -> str:
 # Words -------------------------------------------------------------------------------
 
 
+_AUDIENCE_NAMES = {
+    PUBLIC: "the public",
+    NETWORK: "the network",
+    PLATFORM: "the platform operator",
+}
+_DISPLAY_TO = {
+    PUBLIC: "Show on the public board",
+    NETWORK: "Show on other festivals' boards",
+    PLATFORM: "Show on the platform operator's boards",
+}
+
+
 def audience_name(to: str, names: Mapping[str, str]) -> str:
     """The audience in words: the public, the network, the platform operator, a festival."""
-    if to == "public":
-        return "the public"
-    if to == "network":
-        return "the network"
-    if to == "platform":
-        return "the platform operator"
+    if to in _AUDIENCE_NAMES:
+        return _AUDIENCE_NAMES[to]
     festival = to.removeprefix(FESTIVAL_PREFIX)
     return names.get(festival, festival)
 
@@ -209,13 +220,7 @@ def audience_name(to: str, names: Mapping[str, str]) -> str:
 def _doing(to: str, action: Action, names: Mapping[str, str]) -> str:
     who = audience_name(to, names)
     if action == "display":
-        if to == "public":
-            return "Show on the public board"
-        if to == "network":
-            return "Show on other festivals' boards"
-        if to == "platform":
-            return "Show on the platform operator's boards"
-        return f"Show on {who}'s boards"
+        return _DISPLAY_TO.get(to, f"Show on {who}'s boards")
     verb = "analyse" if action == "analyse" else "export"
     return f"Let {who} {verb}"
 
