@@ -124,10 +124,7 @@ def test_an_organiser_previews_and_saves_a_policy_for_another_festival(
     assert screen.locator('section[data-festival="strp"]').count() == 0
 
     page = browser_page
-    page.goto(f"{live.url}/organiser/login")
-    page.fill('input[name="email"]', OWNER)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
+    _log_in(page, live.url)
     page.click("text=Sharing policy")
     rules = {"rules": [permit("festival:ddw", level="artwork", min_visitors=1)]}
     page.click("details.advanced summary")  # the policy as JSON
@@ -164,10 +161,7 @@ def test_an_organiser_changes_a_rule_in_the_form_saves_and_restores(
     assert cells.count() == 0  # two visitors: the festival total is withheld
 
     page = browser_page
-    page.goto(f"{live.url}/organiser/login")
-    page.fill('input[name="email"]', OWNER)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
+    _log_in(page, live.url)
     page.click("text=Sharing policy")
     row = page.locator('.rule-row[data-rule="public/display"]')
     assert "festival totals, once 5 visitors" in row.locator(".words").inner_text()
