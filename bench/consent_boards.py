@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import board
+import board_data
 
 from consent.boards import build_board
 from consent.store import PolicyStore
@@ -57,7 +57,7 @@ def populate(path: Path, taps: int, festivals: int, artworks: int) -> list[str]:
         policies.set(festival, {"rules": rules}, "bench", "bench", ids)
     visitors = max(1, taps // (festivals * 10))
     start = datetime.now(UTC) - timedelta(hours=6)
-    board.write_random_taps(db, ids, taps, artworks, visitors, start, 21_000)
+    board_data.write_random_taps(db, ids, taps, artworks, visitors, start, 21_000)
     db.close()
     return ids
 

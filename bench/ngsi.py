@@ -2,7 +2,7 @@
 ``GET /ngsi-ld/v1/entities?type=OpinionSummary&limit=1000`` at a million stored taps,
 beside the constant-JSON endpoint on the same server in the same run.
 
-The database is the dashboard benchmark's (``bench/board.py``, cached under
+The database is the dashboard benchmark's (``bench/board_data.py``, cached under
 ``bench/.data``), copied once and given ``export`` rules for the platform: every festival
 per artwork from 5 visitors on, one of them 15 minutes late, so that one response holds
 all 1,000 artworks. Every request is a platform read: it checks the key and writes one
@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import board  # noqa: E402
+import board_data  # noqa: E402
 
 from consent.store import PolicyStore  # noqa: E402
 from hub import registry  # noqa: E402
@@ -47,18 +48,18 @@ def export_rules(index: int, festivals: list[str]) -> list[dict]:
     }
     if index == 1:
         rule["delay_minutes"] = 15
-    return [*board.rules_for(index, festivals), rule]
+    return [*board_data.rules_for(index, festivals), rule]
 
 
 def database(taps: int, festivals: int, artworks: int) -> Path:
     """A copy of the board benchmark's database with export rules for the platform."""
-    base = board.database(taps, festivals, artworks)
+    base = board_data.database(taps, festivals, artworks)
     path = base.with_name(base.name.replace("board-", "ngsi-"))
     if not path.exists():
         partial = path.with_suffix(".partial.db")
         shutil.copyfile(base, partial)
         db = connect(partial)
-        ids = board.festival_ids(festivals)
+        ids = board_data.festival_ids(festivals)
         policies = PolicyStore(db)
         for index, festival in enumerate(ids):
             rules = {"rules": export_rules(index, ids)}
@@ -94,7 +95,7 @@ def entities_per_response(port: int, headers: dict) -> int:
 
 
 def main() -> None:
-    parser = board.data_arguments(__doc__)
+    parser = board_data.data_arguments(__doc__)
     parser.add_argument("--threads", type=int, default=64)
     args = parser.parse_args()
 
