@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlite_utils import Database  # noqa: E402
 
+from consent.policy import viewer_for  # noqa: E402
 from consent.store import PolicyStore  # noqa: E402
 from hub import registry, write_path  # noqa: E402
 from hub.models import DEFAULT_CHOICES  # noqa: E402
@@ -68,7 +69,7 @@ def rules_for(index: int, festivals: list[str]) -> list[dict]:
             }
         )
     if index == 3:
-        rules.append({"effect": "prohibit", "to": f"festival:{festivals[0]}", "action": "display"})
+        rules.append({"effect": "prohibit", "to": viewer_for(festivals[0]), "action": "display"})
     return rules
 
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import board_data
 
 from consent.boards import build_board
+from consent.policy import viewer_for
 from consent.store import PolicyStore
 from hub import registry
 from hub.opinions import HubOpinions
@@ -91,8 +92,8 @@ def main() -> None:
             "taps": args.taps,
             "festivals": args.festivals,
             "artworks_per_festival": args.artworks,
-            "own_screen": rate(path, f"festival:{ids[0]}", args.seconds),
-            "other_festival_screen": rate(path, f"festival:{ids[1]}", args.seconds),
+            "own_screen": rate(path, viewer_for(ids[0]), args.seconds),
+            "other_festival_screen": rate(path, viewer_for(ids[1]), args.seconds),
             "public_board": rate(path, "public", args.seconds),
             "platform_15_minute_delay": rate(path, "platform", args.seconds),
         }
