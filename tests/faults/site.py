@@ -63,11 +63,12 @@ def stored(db_path: Path, festival: str = "strp") -> tuple[int, int, int]:
     """(taps, distinct tap ids, dead letters) of the festival."""
     db = connect(db_path)
     try:
-        return db.conn.execute(
+        taps, ids, letters = db.conn.execute(
             "SELECT (SELECT count(*) FROM taps WHERE festival = ?), "
             "(SELECT count(DISTINCT id) FROM taps WHERE festival = ?), "
             "(SELECT count(*) FROM dead_letters)",
             (festival, festival),
         ).fetchone()
+        return taps, ids, letters
     finally:
         db.close()

@@ -24,10 +24,11 @@ def stored(db_path) -> tuple[int, int, int]:
     """(taps, distinct tap ids, accepted ids)."""
     db = connect(db_path)
     try:
-        return db.conn.execute(
+        taps, ids, accepted = db.conn.execute(
             "SELECT (SELECT count(*) FROM taps), (SELECT count(DISTINCT id) FROM taps), "
             "(SELECT count(*) FROM accepted_ids)"
         ).fetchone()
+        return taps, ids, accepted
     finally:
         db.close()
 
