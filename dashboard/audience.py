@@ -8,8 +8,9 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
+from consent.policy import PUBLIC
 from dashboard import board_view as views
-from dashboard import festivals, opinions
+from dashboard import festivals
 from dashboard.access import board_access
 from dashboard.board_view import BoardView
 from dashboard.cache import BoardCache
@@ -35,7 +36,7 @@ def display_board(board_id: str) -> BoardView:
 def checked_board_id(board_id: str) -> str:
     """``public`` or a registered festival; raises ``UnknownFestival`` otherwise."""
     # Festivals are never removed: a board computed once is of a registered festival.
-    if board_id != opinions.PUBLIC and not board_cache().has(board_id):
+    if board_id != PUBLIC and not board_cache().has(board_id):
         festivals.festival(get_db(), board_id)
     return board_id
 

@@ -18,6 +18,7 @@ from typing import Any
 from flask import render_template
 from sqlite_utils import Database
 
+from consent.policy import PUBLIC
 from dashboard import festivals, opinions
 from dashboard.i18n import gettext
 
@@ -63,12 +64,12 @@ def board_view(db: Database, board_id: str) -> BoardView:
     """The display board of ``board_id`` (``public`` or a festival id) now, with its page
     context; raises :class:`dashboard.festivals.UnknownFestival` for an unknown festival."""
     title: str | None
-    if board_id == opinions.PUBLIC:
+    if board_id == PUBLIC:
         title, offline = None, []
     else:
         title = festivals.festival(db, board_id).name
         offline = festivals.offline_stations(db, board_id)
-    body = opinions.board(db, opinions.viewer_for(board_id)).model_dump(mode="json")
+    body = opinions.board(db, opinions.board_viewer(board_id)).model_dump(mode="json")
     return BoardView(
         board_id=board_id,
         body=body,

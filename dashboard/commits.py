@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from dashboard.database import connect
+from storage import connect
 
 #: Connections that requests use to learn whether anything was committed.
 PROBES = 4

@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from storage import connect
 
-__all__ = ["close_db", "connect", "get_db"]
+__all__ = ["close_db", "get_db"]
 
 
 def get_db() -> Database:

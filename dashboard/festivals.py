@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from consent.plain import explain
 from consent.policy import Policy
 from consent.sources import FestivalInfo
-from hub import queries, stickers, store
+from hub import queries, registry_store, stickers
 
 
 class UnknownFestival(LookupError):
@@ -30,7 +30,7 @@ def _info(found: Any) -> FestivalInfo:
 
 def festival(db: Database, festival_id: str) -> FestivalInfo:
     """A registered festival; raises :class:`UnknownFestival` for any other id."""
-    found = store.get_festival(db, festival_id)
+    found = registry_store.get_festival(db, festival_id)
     if found is None:
         raise UnknownFestival(festival_id)
     return _info(found)
@@ -38,12 +38,12 @@ def festival(db: Database, festival_id: str) -> FestivalInfo:
 
 def festivals(db: Database) -> list[FestivalInfo]:
     """Every registered festival, ordered by id."""
-    return [_info(found) for found in store.list_festivals(db)]
+    return [_info(found) for found in registry_store.list_festivals(db)]
 
 
 def registration_dates(db: Database) -> dict[str, str]:
     """Festival ids to the date (``YYYY-MM-DD``) each was registered."""
-    return {found.id: found.created_at[:10] for found in store.list_festivals(db)}
+    return {found.id: found.created_at[:10] for found in registry_store.list_festivals(db)}
 
 
 def festival_names(db: Database) -> dict[str, str]:
@@ -53,7 +53,7 @@ def festival_names(db: Database) -> dict[str, str]:
 
 def artwork_titles(db: Database, festival_id: str) -> dict[str, str]:
     """The festival's artworks, id to title (registry facts, not opinions)."""
-    return {artwork.id: artwork.title for artwork in store.list_artworks(db, festival_id)}
+    return {artwork.id: artwork.title for artwork in registry_store.list_artworks(db, festival_id)}
 
 
 def offline_stations(db: Database, festival_id: str) -> list[str]:

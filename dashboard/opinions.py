@@ -13,13 +13,10 @@ from consent import boards
 from consent.boards import Board, build_board
 from consent.decision import Decision
 from consent.history import History
-from consent.policy import Action, Policy
+from consent.policy import PUBLIC, Action, Policy, viewer_for
 from consent.sources import FestivalInfo
 from consent.store import PolicyStore
 from hub.opinions import HubOpinions
-
-PUBLIC = "public"
-ACTIONS: tuple[Action, ...] = ("display", "analyse", "export")
 
 
 def now() -> datetime:
@@ -27,9 +24,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def viewer_for(board_id: str) -> str:
+def board_viewer(board_id: str) -> str:
     """The viewer of a board id: ``public``, or ``festival:ID`` for a festival's screens."""
-    return PUBLIC if board_id == PUBLIC else f"festival:{board_id}"
+    return PUBLIC if board_id == PUBLIC else viewer_for(board_id)
 
 
 def board(

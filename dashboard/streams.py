@@ -33,10 +33,10 @@ from dashboard import board_view as views
 from dashboard import opinions
 from dashboard.board_view import BoardView
 from dashboard.cache import BoardCache
-from dashboard.database import connect
 from dashboard.i18n import LANGUAGES
 from dashboard.screens import Access, still_valid
 from dashboard.validity import NEVER, ValidityBoundaries
+from storage import connect
 
 if TYPE_CHECKING:
     from flask import Flask

@@ -12,25 +12,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlite_utils import Database
 
 from storage import micros
 
-#: A stored tap as the delayed view applies it:
+
+class ArtworkCount(NamedTuple):
+    """How many current opinions of one choice an artwork has (a tuple, so that the
+    delayed views' own ``(artwork, choice, n)`` counts compare equal to it)."""
+
+    artwork: str
+    choice: str
+    n: int
+
+
+#: A stored tap as the delayed view applies it (positional: the delayed views read
+#: millions of them):
 #: (visitor, artwork, tapped_us, seq, id, choice).
 TapRow = tuple[str, str, int, int, str, str]
 _TAP_COLUMNS = "visitor, artwork, tapped_us, seq, id, choice"
 
 
-def current_artwork_counts(db: Database, festival_id: str) -> list[tuple[str, str, int]]:
-    """(artwork, choice, n) of the festival's current opinions, n > 0, by artwork."""
+def current_artwork_counts(db: Database, festival_id: str) -> list[ArtworkCount]:
+    """The counts of the festival's current opinions, n > 0, by artwork."""
     rows = db.conn.execute(
         "SELECT artwork, choice, n FROM opinion_counts WHERE festival = ? AND n > 0 "
         "ORDER BY artwork, choice",
         (festival_id,),
     )
-    return [(row[0], row[1], int(row[2])) for row in rows]
+    return [ArtworkCount(row["artwork"], row["choice"], int(row["n"])) for row in rows]
 
 
 def current_festival_visitors(db: Database, festival_id: str) -> int:
@@ -38,7 +50,7 @@ def current_festival_visitors(db: Database, festival_id: str) -> int:
     row = db.conn.execute(
         "SELECT visitors FROM festival_totals WHERE festival = ?", (festival_id,)
     ).fetchone()
-    return int(row[0]) if row else 0
+    return int(row["visitors"]) if row else 0
 
 
 _LATEST_AS_OF = (
@@ -48,26 +60,24 @@ _LATEST_AS_OF = (
 )
 
 
-def artwork_counts_as_of(
-    db: Database, festival_id: str, as_of: datetime
-) -> list[tuple[str, str, int]]:
-    """(artwork, choice, n) of the opinions current at ``as_of``, recounted from the
-    stored taps."""
+def artwork_counts_as_of(db: Database, festival_id: str, as_of: datetime) -> list[ArtworkCount]:
+    """The counts of the opinions current at ``as_of``, recounted from the stored taps."""
     rows = db.conn.execute(
-        f"SELECT artwork, choice, count(*) FROM ({_LATEST_AS_OF}) WHERE r = 1 "
+        f"SELECT artwork, choice, count(*) AS n FROM ({_LATEST_AS_OF}) WHERE r = 1 "
         "GROUP BY artwork, choice ORDER BY artwork, choice",
         (festival_id, micros(as_of)),
     )
-    return [(row[0], row[1], int(row[2])) for row in rows]
+    return [ArtworkCount(row["artwork"], row["choice"], int(row["n"])) for row in rows]
 
 
 def festival_visitors_as_of(db: Database, festival_id: str, as_of: datetime) -> int:
     """How many distinct visitors had a tap at or before ``as_of`` in the festival."""
     row = db.conn.execute(
-        "SELECT count(DISTINCT visitor) FROM taps WHERE festival = ? AND tapped_us <= ?",
+        "SELECT count(DISTINCT visitor) AS visitors FROM taps "
+        "WHERE festival = ? AND tapped_us <= ?",
         (festival_id, micros(as_of)),
     ).fetchone()
-    return int(row[0])
+    return int(row["visitors"])
 
 
 # -- what a delayed view needs (inside one read transaction) ------------------------------
@@ -90,17 +100,17 @@ def tap_marks(db: Database, festival_id: str) -> TapMarks:
     row = db.conn.execute(
         "SELECT revision FROM tap_revisions WHERE festival = ?", (festival_id,)
     ).fetchone()
-    revision = int(row[0]) if row else 0
+    revision = int(row["revision"]) if row else 0
     last = db.conn.execute("SELECT tap_no, id FROM taps ORDER BY tap_no DESC LIMIT 1").fetchone()
     if last is None:
         return TapMarks(revision, 0, None)
-    return TapMarks(revision, int(last[0]), last[1])
+    return TapMarks(revision, int(last["tap_no"]), last["id"])
 
 
 def tap_id(db: Database, tap_no: int) -> str | None:
     """The id of the tap with this number, or None when there is none."""
     row = db.conn.execute("SELECT id FROM taps WHERE tap_no = ?", (tap_no,)).fetchone()
-    return row[0] if row else None
+    return str(row["id"]) if row else None
 
 
 def taps_up_to(db: Database, festival_id: str, until_us: int) -> Iterable[TapRow]:

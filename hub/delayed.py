@@ -233,7 +233,7 @@ def _read(
 
 def _recount(db: Database, festival_id: str, as_of: datetime) -> DelayedCounts:
     return DelayedCounts(
-        counts.artwork_counts_as_of(db, festival_id, as_of),
+        list(counts.artwork_counts_as_of(db, festival_id, as_of)),
         counts.festival_visitors_as_of(db, festival_id, as_of),
     )
 

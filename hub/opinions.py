@@ -42,6 +42,7 @@ class HubOpinions(OpinionSource):
     def artwork_cells(self, festival_id: str, as_of: datetime | None) -> Sequence[Cell]:
         """One cell per artwork with at least one current opinion, ordered by artwork;
         every choice of the festival is in ``counts``, zeros included."""
+        rows: Sequence[tuple[str, str, int]]
         if as_of is None:
             rows = counts.current_artwork_counts(self.db, festival_id)
         else:
@@ -62,6 +63,7 @@ class HubOpinions(OpinionSource):
     def festival_cell(self, festival_id: str, as_of: datetime | None) -> Cell:
         """The whole festival: a visitor counts once in ``visitors`` and once per artwork
         in ``counts``."""
+        rows: Sequence[tuple[str, str, int]]
         if as_of is None:
             rows = counts.current_artwork_counts(self.db, festival_id)
             visitors = counts.current_festival_visitors(self.db, festival_id)

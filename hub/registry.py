@@ -258,7 +258,7 @@ def add_station_file(
     choices and a commented ``[[readers]]`` example. The broker password in it is shown
     only this once (only its hash is kept)."""
     credentials = add_station(db, festival_id, station_id)
-    artworks = [a.id for a in store.list_artworks(db, festival_id)]
+    artworks = [a.id for a in registry_store.list_artworks(db, festival_id)]
     example = readers_example(artworks[0] if artworks else "ARTWORK", list(credentials.choices))
     return station_toml(credentials, broker, outbox) + example
 

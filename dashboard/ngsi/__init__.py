@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from consent.policy import PUBLIC
 from dashboard import festivals, opinions
 from dashboard.database import get_db
 from dashboard.ngsi.entities import (
@@ -51,7 +52,7 @@ def _viewer() -> tuple[str, str | None]:
     """(viewer, accessor): ``platform`` and the key's name, or ``public``."""
     header = request.headers.get("Authorization")
     if header is None:
-        return opinions.PUBLIC, None
+        return PUBLIC, None
     scheme, _, key = header.partition(" ")
     name = registry.platform_key_name(get_db(), key.strip()) if scheme == "Bearer" else None
     if name is None:

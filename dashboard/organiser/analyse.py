@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import render_template, request
 
+from consent.policy import viewer_for
 from dashboard import charts, festivals, opinions
 from dashboard.access import current_organiser
 from dashboard.board_view import section_titles
@@ -37,7 +38,7 @@ def analyse(festival_id: str) -> str:
         organiser = current_organiser()
         assert organiser is not None
         body = opinions.board(
-            db, f"festival:{festival_id}", "analyse", accessor=organiser.email
+            db, viewer_for(festival_id), "analyse", accessor=organiser.email
         ).model_dump(mode="json")
         page["board"] = body
         page["others"] = [s for s in body["sections"] if s["festival"] != festival_id]

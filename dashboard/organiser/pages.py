@@ -12,7 +12,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
 from consent.boards import Board, policy_warnings
-from consent.policy import Action, Policy, PolicyError, load_json, viewer_for
+from consent.policy import ACTIONS, Action, Policy, PolicyError, load_json, viewer_for
 from consent.receipts import receipt
 from consent.store import PolicyStore
 from dashboard import festivals, opinions
@@ -33,7 +33,7 @@ from dashboard.organiser.policy_form import (
     policy_words,
     read_form,
 )
-from hub import queries, store
+from hub import queries, registry_store
 from hub.models import WEB_STATION
 
 MAX_REASON_LENGTH = 500
@@ -73,7 +73,7 @@ def overview_page(festival_id: str, **extra: Any) -> str:
     return render_template(
         "organiser/overview.html",
         festival=festivals.festival(db, festival_id),
-        artworks=store.list_artworks(db, festival_id),
+        artworks=registry_store.list_artworks(db, festival_id),
         stations=station_views(stations, now),
         alerts=alerts(stations, now),
         web_station=WEB_STATION,
@@ -148,7 +148,7 @@ def _editor(
         audiences=audiences(db, festival_id),
         audience=audience,
         action=action,
-        actions=opinions.ACTIONS,
+        actions=ACTIONS,
         **extra,
     )
     return page, status
@@ -246,7 +246,7 @@ def policy_submit(festival_id: str) -> Response | tuple[str, int]:
     if audience not in {viewer for viewer, _ in audiences(db, festival_id)}:
         problem = gettext("unknown audience: %(audience)s", audience=audience)
         return _editor(festival_id, text, form, draft, 400, errors=[problem])
-    if action not in opinions.ACTIONS:
+    if action not in ACTIONS:
         problem = gettext("unknown action: %(action)s", action=action)
         return _editor(festival_id, text, form, draft, 400, errors=[problem])
     if draft is None:

@@ -17,7 +17,7 @@ from dashboard.database import get_db
 from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
-from hub import stickers, store
+from hub import registry_store, stickers
 from hub.registry import RegistryError
 
 
@@ -28,7 +28,7 @@ def _page(festival_id: str, **extra: object) -> str:
         festival=festivals.festival(db, festival_id),
         stickers=stickers.list_stickers(db, festival_id),
         titles=festivals.artwork_titles(db, festival_id),
-        artworks=store.list_artworks(db, festival_id),
+        artworks=registry_store.list_artworks(db, festival_id),
         **extra,
     )
 

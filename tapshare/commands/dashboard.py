@@ -308,9 +308,9 @@ def organiser_remove(settings: Settings, festival: str, email: str) -> None:
 
 
 def _known_festival(db: Any, festival: str) -> None:
-    from hub import store
+    from hub import registry_store
 
-    if store.get_festival(db, festival) is None:
+    if registry_store.get_festival(db, festival) is None:
         fail(f"unknown festival: {festival}")
 
 

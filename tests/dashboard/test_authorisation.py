@@ -113,10 +113,10 @@ def test_another_festivals_organiser_is_refused_everywhere(app, client):
 def assert_unchanged(db) -> None:
     """No management form of the walk changed strp's registry or organisers."""
     from dashboard.accounts import festival_organisers
-    from hub import stickers, store
+    from hub import registry_store, stickers
 
-    assert [a.id for a in store.list_artworks(db, "strp")] == ["aw-1", "aw-2", "aw-3"]
-    assert [(s.id, s.enabled) for s in store.list_stations(db, "strp")] == [
+    assert [a.id for a in registry_store.list_artworks(db, "strp")] == ["aw-1", "aw-2", "aw-3"]
+    assert [(s.id, s.enabled) for s in registry_store.list_stations(db, "strp")] == [
         ("st-01", True),
         ("st-02", True),
         ("web", True),

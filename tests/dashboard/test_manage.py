@@ -10,9 +10,9 @@ import re
 import tomllib
 
 from dashboard.accounts import festival_organisers
-from hub import stickers, store
+from hub import registry_store, stickers
 from hub.passwords import check_password
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.conftest import OTHER, OWNER, PASSWORD, csrf_of, login
 
 
@@ -40,7 +40,12 @@ def test_an_artwork_is_added_with_the_registrys_checks(app, client):
     assert added.status_code == 200
     assert "Artwork Lantern (lantern) added." in added.get_data(as_text=True)
     db = _db(app)
-    assert [a.id for a in store.list_artworks(db, "strp")] == ["aw-1", "aw-2", "aw-3", "lantern"]
+    assert [a.id for a in registry_store.list_artworks(db, "strp")] == [
+        "aw-1",
+        "aw-2",
+        "aw-3",
+        "lantern",
+    ]
     db.close()
 
 
@@ -97,8 +102,8 @@ def test_a_station_is_disabled_and_the_web_station_is_not_offered(app, client):
     )  # ddw's station: not strp's
     assert unknown.status_code == 400 and "not registered" in unknown.get_data(as_text=True)
     db = _db(app)
-    assert store.station_key(db, "strp", "st-01").enabled is False
-    assert store.station_key(db, "ddw", "gate").enabled is True
+    assert registry_store.station_key(db, "strp", "st-01").enabled is False
+    assert registry_store.station_key(db, "ddw", "gate").enabled is True
     db.close()
 
 
@@ -239,7 +244,7 @@ def test_many_station_adds_at_once_each_get_their_own_file(app):
         statuses = sorted(r.status_code for r in pool.map(post, zip(clients, tokens, strict=True)))
     assert statuses == [200, 400, 400, 400]
     db = _db(app)
-    assert [s.id for s in store.list_stations(db, "strp")].count("twin") == 1
+    assert [s.id for s in registry_store.list_stations(db, "strp")].count("twin") == 1
     db.close()
 
 
@@ -264,8 +269,8 @@ def test_a_form_replayed_after_logout_changes_nothing(app, client):
         if response.status_code == 302:
             assert response.headers["Location"].startswith("/organiser/login"), url
     db = _db(app)
-    assert "replay" not in [s.id for s in store.list_stations(db, "strp")]
-    assert "replay" not in [a.id for a in store.list_artworks(db, "strp")]
+    assert "replay" not in [s.id for s in registry_store.list_stations(db, "strp")]
+    assert "replay" not in [a.id for a in registry_store.list_artworks(db, "strp")]
     assert stickers.list_stickers(db, "strp") == []
     assert [e for e, _ in festival_organisers(db, "strp")] == [OWNER]
     db.close()

@@ -13,7 +13,7 @@ import pytest
 
 from dashboard import opinions
 from dashboard.accounts import add_organiser
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.browser import browser_page, chromium, screenshot
 from tests.dashboard.conftest import OTHER, OWNER, PASSWORD
 from tests.dashboard.live import LiveServer
