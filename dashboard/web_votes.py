@@ -209,14 +209,10 @@ class WebVotes:
         channel = self._channel(festival_id)
         events: list[Kept] = []
 
+        fields = {"id": message_id, "festival": festival_id, "station": WEB_STATION}
+
         def built(seq: int) -> bytes:
-            payload = make(
-                id=message_id,
-                festival=festival_id,
-                station=WEB_STATION,
-                seq=seq,
-                station_secret=secret,
-            ).payload()
+            payload = make(**fields, seq=seq, station_secret=secret).payload()
             # Registered before the commit, so an acknowledgement can never come first.
             events.append(Kept(seq, channel.outbox.expect(seq)))
             return payload

@@ -47,6 +47,11 @@ def or_fail(action: Callable[[], T], *refusals: type[Exception]) -> T:
         fail(str(exc))
 
 
+def flag_option(name: str, help: str) -> Callable[[F], F]:
+    """An on/off option, off unless given."""
+    return click.option(name, is_flag=True, help=help)
+
+
 def number_option(
     name: str, default: int, within: tuple[int | None, int | None], help: str, **extra: Any
 ) -> Callable[[F], F]:

@@ -13,7 +13,7 @@ import click
 
 from protocol.broker import BrokerURL
 from storage import connect
-from tapshare.context import Settings, fail, number_option, open_database
+from tapshare.context import Settings, fail, flag_option, number_option, open_database
 from tapshare.database import migrate
 
 if TYPE_CHECKING:
@@ -101,11 +101,7 @@ def _metrics_token(path: Path | None) -> str | None:
     help="Live boards one client (an address, an IPv6 /64) may hold open; more get 429.",
     metavar="N",
 )
-@click.option(
-    "--secure-cookies",
-    is_flag=True,
-    help="Send login cookies over HTTPS only (behind a TLS proxy).",
-)
+@flag_option("--secure-cookies", help="Send login cookies over HTTPS only (behind a TLS proxy).")
 @click.option(
     "--metrics-token-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -138,9 +134,8 @@ def _metrics_token(path: Path | None) -> str | None:
     "them gets 503 (env TAPSHARE_PASSWORD_CHECKS).",
     envvar="TAPSHARE_PASSWORD_CHECKS",
 )
-@click.option(
+@flag_option(
     "--dev",
-    is_flag=True,
     help="Development mode: Flask's reloading server with debug pages; never in production.",
 )
 @click.pass_obj

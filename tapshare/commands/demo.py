@@ -8,7 +8,7 @@ from types import FrameType
 
 import click
 
-from tapshare.context import DEFAULT_PUBLIC_URL, Settings, fail, number_option
+from tapshare.context import DEFAULT_PUBLIC_URL, Settings, fail, flag_option, number_option
 
 
 @click.command("demo")
@@ -33,9 +33,8 @@ from tapshare.context import DEFAULT_PUBLIC_URL, Settings, fail, number_option
     help="An empty (or new) directory for the database, broker and stations "
     "(default: a new temporary directory).",
 )
-@click.option(
+@flag_option(
     "--embedded-broker",
-    is_flag=True,
     help="Use the embedded MQTT broker (amqtt) even when Mosquitto is installed.",
 )
 @click.pass_obj

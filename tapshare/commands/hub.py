@@ -20,7 +20,7 @@ from hub.site_broker import (
     SiteConfigError,
     write_site_config,
 )
-from tapshare.context import Settings, fail, number_option, open_database
+from tapshare.context import Settings, fail, flag_option, number_option, open_database
 from tapshare.database import migrate
 
 
@@ -71,14 +71,11 @@ def hub_command(settings: Settings, client_id: str, ca_file: Path | None) -> Non
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write passwd, acl and tapshare.conf (or tapshare-site.conf) into.",
 )
-@click.option(
-    "--rotate-hub-password",
-    is_flag=True,
-    help="Give the hub's broker account a new password (printed once).",
+@flag_option(
+    "--rotate-hub-password", help="Give the hub's broker account a new password (printed once)."
 )
-@click.option(
+@flag_option(
     "--rotate-web-password",
-    is_flag=True,
     help="Give the dashboard's broker account (tapshare-web) a new password (printed once).",
 )
 @click.option(
@@ -98,10 +95,8 @@ def hub_command(settings: Settings, client_id: str, ca_file: Path | None) -> Non
     (1, 100_000_000),
     help="With --site: most messages the site broker queues while the hub is unreachable.",
 )
-@click.option(
-    "--rotate-bridge-password",
-    is_flag=True,
-    help="With --site: give the bridge's account a new password.",
+@flag_option(
+    "--rotate-bridge-password", help="With --site: give the bridge's account a new password."
 )
 @click.pass_context
 def broker_config_command(

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from hub import stickers
 from hub.stickers import Sticker
 from tapshare.commands.registry import print_table, registry_action
-from tapshare.context import Settings, fail, open_database
+from tapshare.context import Settings, fail, flag_option, open_database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,10 +47,8 @@ def tag_group() -> None:
 @sticker_arguments
 @click.option("--artwork", required=True, help="The artwork the sticker stands at.")
 @click.option("--choice", help="A fixed choice the page asks to confirm (default: it asks).")
-@click.option(
-    "--static",
-    is_flag=True,
-    help="A plain sticker or printed QR code: no keys, anyone with the link can vote.",
+@flag_option(
+    "--static", help="A plain sticker or printed QR code: no keys, anyone with the link can vote."
 )
 @click.pass_obj
 def tag_add(

@@ -48,3 +48,14 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def log_in(page, url: str) -> None:
+    """Log in as the test organiser of strp on the dashboard at ``url``."""
+    from tests.dashboard.conftest import OWNER, PASSWORD
+
+    page.goto(f"{url}/organiser/login")
+    page.fill('input[name="email"]', OWNER)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_selector("text=Log out")

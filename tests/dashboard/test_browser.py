@@ -17,8 +17,8 @@ from protocol.broker import parse_broker_url
 from protocol.messages import Opinion
 from protocol.topics import topic_for
 from storage import connect
-from tests.dashboard.browser import browser_page, chromium, screenshot
-from tests.dashboard.conftest import OWNER, PASSWORD, keyed
+from tests.dashboard.browser import browser_page, chromium, log_in, screenshot
+from tests.dashboard.conftest import keyed
 from tests.dashboard.live import LiveServer
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
@@ -124,7 +124,7 @@ def test_an_organiser_previews_and_saves_a_policy_for_another_festival(
     assert screen.locator('section[data-festival="strp"]').count() == 0
 
     page = browser_page
-    _log_in(page, live.url)
+    log_in(page, live.url)
     page.click("text=Sharing policy")
     rules = {"rules": [permit("festival:ddw", level="artwork", min_visitors=1)]}
     page.click("details.advanced summary")  # the policy as JSON
@@ -161,7 +161,7 @@ def test_an_organiser_changes_a_rule_in_the_form_saves_and_restores(
     assert cells.count() == 0  # two visitors: the festival total is withheld
 
     page = browser_page
-    _log_in(page, live.url)
+    log_in(page, live.url)
     page.click("text=Sharing policy")
     row = page.locator('.rule-row[data-rule="public/display"]')
     assert "festival totals, once 5 visitors" in row.locator(".words").inner_text()
@@ -212,19 +212,12 @@ def test_the_page_reconnects_after_the_server_restarts(dash_db, browser_page, sc
         second.close()
 
 
-def _log_in(page, url: str) -> None:
-    page.goto(f"{url}/organiser/login")
-    page.fill('input[name="email"]', OWNER)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-
-
 def test_an_organiser_makes_a_screen_key_and_revoking_it_darkens_the_screen(
     live, dash_db, browser_page, chromium
 ):
     add_opinions(dash_db, "strp", "aw-1", ["love"])
     page = browser_page
-    _log_in(page, live.url)
+    log_in(page, live.url)
     page.click("text=Screens")
     page.fill('input[name="name"]', "foyer")
     page.click("text=Make a key")

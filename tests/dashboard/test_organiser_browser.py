@@ -14,7 +14,7 @@ import pytest
 from dashboard import opinions
 from dashboard.accounts import add_organiser
 from storage import connect
-from tests.dashboard.browser import browser_page, chromium, screenshot
+from tests.dashboard.browser import browser_page, chromium, log_in, screenshot
 from tests.dashboard.conftest import OTHER, OWNER, PASSWORD
 from tests.dashboard.live import LiveServer
 from tests.dashboard.opinions import add_opinions, set_station_state
@@ -73,14 +73,6 @@ def festival_day(dash_db, app):
     server.close()
 
 
-def _log_in(page, url: str) -> None:
-    page.goto(f"{url}/organiser/login")
-    page.fill('input[name="email"]', OWNER)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-    page.wait_for_selector("text=Log out")
-
-
 def _fits(page, name: str, shots: list[str], too_wide: list[str]) -> None:
     """At each width: a screenshot is kept, and whether anything sticks out sideways."""
     for width, size in SIZES.items():
@@ -99,7 +91,7 @@ def test_every_organiser_page_fits_a_phone_and_a_laptop(festival_day, browser_pa
     too_wide: list[str] = []
     page.goto(f"{url}/organiser/login")
     _fits(page, "login", shots, too_wide)
-    _log_in(page, url)
+    log_in(page, url)
     page.goto(f"{url}/organiser/")
     _fits(page, "home", shots, too_wide)
     base = f"{url}/organiser/strp"
