@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hub.models import DEFAULT_CHOICES  # noqa: E402
+from protocol import write_private  # noqa: E402
 from protocol.broker import BrokerURL  # noqa: E402
 from tapshare.mosquitto import Mosquitto  # noqa: E402
 from tapshare.processes import ProcessGroup, wait_for_line  # noqa: E402
@@ -108,9 +109,7 @@ def register(args: argparse.Namespace, data: Path, port: int) -> tuple[dict[str,
                 f'choice = "{CHOICES[number % len(CHOICES)]}"\n'
             )
             path = data / "stations" / f"{festival}-{station}.toml"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            path.chmod(0o600)
+            write_private(path, text)
             configs.append(path)
     finally:
         db.close()

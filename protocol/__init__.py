@@ -4,7 +4,7 @@ Imported by the station and the hub; imports nothing else of the project.
 """
 
 from protocol.errors import Rejected
-from protocol.files import create_private
+from protocol.files import create_private, write_private
 from protocol.messages import (
     MAX_PAYLOAD_BYTES,
     EraseRequest,
@@ -60,4 +60,5 @@ __all__ = [
     "topic_for",
     "verify",
     "visitor_pseudonym",
+    "write_private",
 ]

@@ -22,3 +22,12 @@ def create_private(path: Path | str) -> None:
     except OSError:
         return
     os.close(fd)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (and its missing directories), readable and writable by
+    its owner only: a station's settings hold its secret."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)
+    path.chmod(PRIVATE_MODE)
+    path.write_text(text)

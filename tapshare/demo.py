@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.models import DEFAULT_CHOICES
+from protocol import write_private
 from protocol.broker import BrokerURL
 from tapshare.mosquitto import Mosquitto, free_port
 from tapshare.processes import Child, ProcessGroup, wait_for_line
@@ -52,6 +53,17 @@ class DemoFestival:
     visitors: int = 400
 
 
+def _permit(to: str, action: str, level: str, min_visitors: int) -> dict[str, object]:
+    """A permit rule of a demo festival's policy."""
+    return {
+        "effect": "permit",
+        "to": to,
+        "action": action,
+        "level": level,
+        "min_visitors": min_visitors,
+    }
+
+
 FESTIVALS: tuple[DemoFestival, ...] = (
     DemoFestival(
         id="strp",
@@ -59,34 +71,10 @@ FESTIVALS: tuple[DemoFestival, ...] = (
         story="shares openly: per artwork on every board, and with the network for analysis",
         policy={
             "rules": [
-                {
-                    "effect": "permit",
-                    "to": "public",
-                    "action": "display",
-                    "level": "artwork",
-                    "min_visitors": 3,
-                },
-                {
-                    "effect": "permit",
-                    "to": "network",
-                    "action": "analyse",
-                    "level": "artwork",
-                    "min_visitors": 3,
-                },
-                {
-                    "effect": "permit",
-                    "to": "network",
-                    "action": "export",
-                    "level": "artwork",
-                    "min_visitors": 5,
-                },
-                {
-                    "effect": "permit",
-                    "to": "platform",
-                    "action": "analyse",
-                    "level": "artwork",
-                    "min_visitors": 1,
-                },
+                _permit("public", "display", "artwork", 3),
+                _permit("network", "analyse", "artwork", 3),
+                _permit("network", "export", "artwork", 5),
+                _permit("platform", "analyse", "artwork", 1),
             ]
         },
         stations={
@@ -106,13 +94,7 @@ FESTIVALS: tuple[DemoFestival, ...] = (
         story="shares only its festival totals with the public, once 10 visitors took part",
         policy={
             "rules": [
-                {
-                    "effect": "permit",
-                    "to": "public",
-                    "action": "display",
-                    "level": "festival",
-                    "min_visitors": 10,
-                },
+                _permit("public", "display", "festival", 10),
             ]
         },
         stations={
@@ -251,9 +233,7 @@ def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
                 text += "status_interval = 10\n\n"
                 text += sim_readers(festival, artworks, 1000 * number + 100 * station_number)
                 path = plan.data_dir / "stations" / f"{festival.id}-{station}.toml"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text)
-                path.chmod(0o600)
+                write_private(path, text)
                 configs.append(path)
     finally:
         db.close()
