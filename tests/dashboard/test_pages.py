@@ -14,6 +14,21 @@ from tests.dashboard.opinions import add_opinions
 from tests.dashboard.policies import permit, set_policy
 
 
+def post_policy(client, token: str, policy: str, audience: str, do: str, reason: str = ""):
+    """Post the policy editor's JSON form (preview or save) for a display by ``audience``."""
+    return client.post(
+        "/organiser/strp/policy",
+        data={
+            "csrf_token": token,
+            "policy": policy,
+            "audience": audience,
+            "action": "display",
+            "do": do,
+            "reason": reason,
+        },
+    )
+
+
 def test_the_board_page_shows_counts_without_javascript(client, dash_db, screen_keys):
     add_opinions(dash_db, "strp", "aw-1", ["love", "love", "dislike"])
     html = client.get(keyed("/boards/strp", screen_keys)).get_data(as_text=True)
@@ -61,33 +76,14 @@ def test_the_policy_preview_shows_the_audiences_board_before_saving(client, dash
     add_opinions(dash_db, "strp", "aw-1", ["love", "like", "meh"])
     token = login(client)
     draft = {"rules": [permit("festival:ddw", level="artwork", min_visitors=1)]}
-    response = client.post(
-        "/organiser/strp/policy",
-        data={
-            "csrf_token": token,
-            "policy": json.dumps(draft),
-            "audience": "festival:ddw",
-            "action": "display",
-            "do": "preview",
-        },
-    )
+    response = post_policy(client, token, json.dumps(draft), "festival:ddw", "preview")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'class="preview"' in html and 'data-artwork="aw-1" data-visitors="3"' in html
     # Nothing was saved: ddw's board still has no STRP section.
     ddw = client.get(keyed("/api/v1/boards/ddw", screen_keys)).get_json()
     assert [s["festival"] for s in ddw["sections"]] == ["ddw"]
-    client.post(
-        "/organiser/strp/policy",
-        data={
-            "csrf_token": token,
-            "policy": json.dumps(draft),
-            "audience": "festival:ddw",
-            "action": "display",
-            "do": "save",
-            "reason": "share with DDW",
-        },
-    )
+    post_policy(client, token, json.dumps(draft), "festival:ddw", "save", reason="share with DDW")
     ddw = client.get(keyed("/api/v1/boards/ddw", screen_keys)).get_json()
     assert [s["festival"] for s in ddw["sections"]] == ["ddw", "strp"]
     history = client.get("/organiser/strp/history").get_data(as_text=True)
@@ -96,16 +92,7 @@ def test_the_policy_preview_shows_the_audiences_board_before_saving(client, dash
 
 def test_a_bad_policy_is_refused_with_a_clear_error_and_nothing_saved(client):
     token = login(client)
-    response = client.post(
-        "/organiser/strp/policy",
-        data={
-            "csrf_token": token,
-            "policy": '{"rules": [{"effect": "maybe"}]}',
-            "audience": "public",
-            "action": "display",
-            "do": "save",
-        },
-    )
+    response = post_policy(client, token, '{"rules": [{"effect": "maybe"}]}', "public", "save")
     assert response.status_code == 400
     assert 'class="error"' in response.get_data(as_text=True)
     assert "version 1" not in client.get("/organiser/strp/history").get_data(as_text=True)
@@ -168,16 +155,9 @@ def test_the_network_preview_is_what_a_festival_without_its_own_rule_sees(client
             {"effect": "prohibit", "to": "festival:ddw", "action": "display"},
         ]
     }
-    html = client.post(
-        "/organiser/strp/policy",
-        data={
-            "csrf_token": token,
-            "policy": json.dumps(draft),
-            "audience": "network",
-            "action": "display",
-            "do": "preview",
-        },
-    ).get_data(as_text=True)
+    html = post_policy(client, token, json.dumps(draft), "network", "preview").get_data(
+        as_text=True
+    )
     preview = html.split('class="preview"')[1]
     assert 'data-rule="network"' in preview and 'data-artwork="*" data-visitors="2"' in preview
 
