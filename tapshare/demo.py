@@ -47,7 +47,8 @@ class DemoFestival:
     id: str
     name: str
     story: str
-    policy: dict[str, Any]
+    #: The rules of the festival's policy.
+    rules: tuple[dict[str, object], ...]
     #: Stations, each with the artworks it stands at.
     stations: dict[str, tuple[DemoArtwork, ...]]
     visitors: int = 400
@@ -69,14 +70,12 @@ FESTIVALS: tuple[DemoFestival, ...] = (
         id="strp",
         name="STRP",
         story="shares openly: per artwork on every board, and with the network for analysis",
-        policy={
-            "rules": [
-                _permit("public", "display", "artwork", 3),
-                _permit("network", "analyse", "artwork", 3),
-                _permit("network", "export", "artwork", 5),
-                _permit("platform", "analyse", "artwork", 1),
-            ]
-        },
+        rules=(
+            _permit("public", "display", "artwork", 3),
+            _permit("network", "analyse", "artwork", 3),
+            _permit("network", "export", "artwork", 5),
+            _permit("platform", "analyse", "artwork", 1),
+        ),
         stations={
             "hall-a": (
                 DemoArtwork("cloud", "Cloud", 0.6, (0.45, 0.3, 0.15, 0.1)),
@@ -92,11 +91,7 @@ FESTIVALS: tuple[DemoFestival, ...] = (
         id="kempen",
         name="Kempen Klankfestival",
         story="shares only its festival totals with the public, once 10 visitors took part",
-        policy={
-            "rules": [
-                _permit("public", "display", "festival", 10),
-            ]
-        },
+        rules=(_permit("public", "display", "festival", 10),),
         stations={
             "tent": (
                 DemoArtwork("drone-choir", "Drone Choir", 0.5, (0.3, 0.4, 0.2, 0.1)),
@@ -109,7 +104,7 @@ FESTIVALS: tuple[DemoFestival, ...] = (
         id="baronie",
         name="Baronie Beeldfestival",
         story="shares nothing with anyone, and still runs its own board",
-        policy={"rules": []},
+        rules=(),
         stations={
             "courtyard": (
                 DemoArtwork("mirror-maze", "Mirror Maze", 0.5, (0.4, 0.3, 0.2, 0.1)),
@@ -215,7 +210,11 @@ def register(plan: DemoPlan, broker: BrokerURL) -> list[Path]:
                 for artwork in artworks:
                     registry.add_artwork(db, festival.id, artwork.id, artwork.title)
             PolicyStore(db).set(
-                festival.id, festival.policy, "demo", f"demo: {festival.story}", known
+                festival.id,
+                {"rules": list(festival.rules)},
+                "demo",
+                f"demo: {festival.story}",
+                known,
             )
             # A sticker for phones at the festival's first artwork (docs/phones.md).
             first = next(iter(festival.stations.values()))[0]

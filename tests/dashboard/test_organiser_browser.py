@@ -112,6 +112,17 @@ def test_every_organiser_page_fits_a_phone_and_a_laptop(festival_day, browser_pa
         page.goto(base + path)
         _fits(page, name, shots, too_wide)
 
+    def add(path: str, field: str, value: str, button: str, ready: str) -> Callable[[], None]:
+        """Open a page, fill its one field, press its button and wait for the answer."""
+
+        def reach() -> None:
+            page.goto(base + path)
+            page.fill(f'input[name="{field}"]', value)
+            page.click(button)
+            page.wait_for_selector(ready)
+
+        return reach
+
     forms: dict[str, Callable[[], None]] = {
         "analyse-read": lambda: (
             page.goto(base + "/analyse"),
@@ -123,11 +134,8 @@ def test_every_organiser_page_fits_a_phone_and_a_laptop(festival_day, browser_pa
             page.click("text=Prepare the export"),
             page.wait_for_selector("text=Your export is ready"),
         ),
-        "sticker-added": lambda: (
-            page.goto(base + "/stickers"),
-            page.fill('input[name="tag"]', "cloud-1"),
-            page.click("text=Add sticker"),
-            page.wait_for_selector("text=Sticker cloud-1 added"),
+        "sticker-added": add(
+            "/stickers", "tag", "cloud-1", "text=Add sticker", "text=Sticker cloud-1 added"
         ),
         "organiser-added": lambda: (
             page.goto(base + "/organisers"),
@@ -136,12 +144,7 @@ def test_every_organiser_page_fits_a_phone_and_a_laptop(festival_day, browser_pa
             page.click("text=Add organiser"),
             page.wait_for_selector("code.secret"),
         ),
-        "screen-key-made": lambda: (
-            page.goto(base + "/screens"),
-            page.fill('input[name="name"]', "foyer"),
-            page.click("text=Make a key"),
-            page.wait_for_selector("code.address"),
-        ),
+        "screen-key-made": add("/screens", "name", "foyer", "text=Make a key", "code.address"),
     }
     for name, reach in forms.items():
         page.set_viewport_size(SIZES["1440"])
