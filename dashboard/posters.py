@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from consent.store import PolicyStore
 from dashboard import festivals
-from hub import stickers, store
+from hub import registry_store, stickers
 
 #: Paper sizes a poster is laid out for (CSS ``@page`` sizes).
 PAPERS: Final = ("a4", "a5")
@@ -48,7 +48,7 @@ def poster_page(
     if paper not in PAPERS:
         raise ValueError(f"paper is one of {', '.join(PAPERS)}, not {paper!r}")
     info = festivals.festival(db, festival_id)
-    artworks = list(store.list_artworks(db, festival_id))
+    artworks = list(registry_store.list_artworks(db, festival_id))
     if artwork is not None:
         artworks = [found for found in artworks if found.id == artwork]
         if not artworks:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hub import registry
-from tapshare.database import connect
+from storage import connect
 from tests.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.dashboard.conftest import OWNER, PASSWORD, keyed
 from tests.dashboard.live import LiveServer
