@@ -58,4 +58,4 @@ def log_in(page, url: str) -> None:
     page.fill('input[name="email"]', OWNER)
     page.fill('input[name="password"]', PASSWORD)
     page.click('button[type="submit"]')
-    page.wait_for_selector("text=Log out")
+    page.wait_for_url("**/organiser/**")

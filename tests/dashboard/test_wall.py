@@ -15,8 +15,8 @@ import pytest
 
 from hub import registry
 from storage import connect
-from tests.dashboard.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.dashboard.conftest import OWNER, PASSWORD, keyed
+from tests.dashboard.browser import CHROMIUM, CHROMIUM_ARGS, log_in
+from tests.dashboard.conftest import keyed
 from tests.dashboard.live import LiveServer
 from tests.dashboard.opinions import add_opinions
 from tests.dashboard.phones import add_stickers, phone_app, tap_path
@@ -221,14 +221,6 @@ def test_the_qr_code_on_a_board_decodes_to_the_transparency_page(site, browser, 
     image = Image.open(io.BytesIO(page.locator("svg.qr").nth(1).screenshot()))
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [f"{site.url}/festivals/strp#vote"]
     page.context.close()
-
-
-def log_in(page, url: str) -> None:
-    page.goto(f"{url}/organiser/login")
-    page.fill('input[name="email"]', OWNER)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-    page.wait_for_url("**/organiser/**")
 
 
 @pytest.mark.broker
