@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ingest import ARTWORKS, build, make_database
 from hub import writer
 from hub.ingest import MAX_CHUNK
-from tapshare.database import connect
+from storage import connect, immediate
 
 # Random ids and pseudonyms in the forms of the wire protocol, written in SQL: fast enough
 # for millions of rows.
@@ -53,7 +53,7 @@ def store_taps(db_path: Path, count: int) -> None:
     """Store ``count`` taps, their accepted ids and current opinions (counted by the
     schema's triggers), as if the hub had received them."""
     db = connect(db_path)
-    with db.conn:
+    with immediate(db):
         db.conn.execute(_FILL, (count, ARTWORKS))
         db.conn.execute(
             "INSERT INTO accepted_ids (id, festival, received_at) "

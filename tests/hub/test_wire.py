@@ -20,7 +20,8 @@ from hub.validate import Received, RegistryView, classify
 from hub.wire import read_opinion
 from protocol import Opinion, Rejected, canonical_bytes, canonical_opinion, parse_key, parse_opinion
 from protocol.signing import signed
-from tapshare.database import connect, migrate
+from storage import connect
+from tapshare.database import migrate
 from tests.conftest import Registered
 
 NOW = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)
