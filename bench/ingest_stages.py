@@ -24,7 +24,6 @@ Usage: .venv/bin/python bench/ingest_stages.py [--count 40000] [--batch 4000] [-
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pickle
@@ -34,19 +33,19 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import build, make_database
-from bench.ingest_writer import store_taps
+from bench.ingest_writer import template_and_frames, writer_arguments
 from hub import metrics, write_path, writer
 from hub.ingest import MAX_CHUNK
 from hub.validate import RegistryView, classify
 from hub.wire import read_opinion
 from protocol import canonical_opinion
+from storage import connect
 
 
 class TimedConnection:
@@ -79,7 +78,7 @@ def run(template: Path, frames: list[writer.Frame], batch: int) -> dict[str, flo
     with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
         db_path = Path(tmp) / "bench.db"
         shutil.copy(template, db_path)
-        db = writer.open_database(db_path, "FULL")
+        db = connect(db_path, "FULL")
         markers = write_path.load_markers(db)
         db.conn = TimedConnection(db.conn, timers)  # type: ignore[assignment]
         chunks = [pickle.dumps(frames[s : s + MAX_CHUNK]) for s in range(0, len(frames), MAX_CHUNK)]
@@ -112,19 +111,9 @@ def run(template: Path, frames: list[writer.Frame], batch: int) -> dict[str, flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=40_000)
-    parser.add_argument("--batch", type=int, default=4000, help="most messages per commit")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--stored", type=int, default=0, help="taps stored before the runs")
-    args = parser.parse_args()
+    args = writer_arguments(__doc__).parse_args()
     with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
-        template = Path(tmp) / "template.db"
-        stations = make_database(template)
-        if args.stored:
-            store_taps(template, args.stored)
-        messages = build(stations, args.count, datetime.now(UTC) - timedelta(hours=2), 1)
-        frames = [(topic, payload, time.time(), False, 1) for topic, payload in messages]
+        template, frames = template_and_frames(Path(tmp), args)
         results = []
         for n in range(args.runs):
             load = os.getloadavg()[0]

@@ -26,6 +26,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -96,20 +97,32 @@ def run(template: Path, frames: list[writer.Frame], batch: int) -> dict[str, flo
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def writer_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options of the writer benchmarks: how many opinions, per commit, runs, and how
+    many taps the database holds before."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--count", type=int, default=40_000)
     parser.add_argument("--batch", type=int, default=4000, help="most messages per commit")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stored", type=int, default=0, help="taps stored before the runs")
-    args = parser.parse_args()
+    return parser
+
+
+def template_and_frames(folder: Path, args: argparse.Namespace) -> tuple[Path, list[Any]]:
+    """A registered database in ``folder`` (holding ``--stored`` taps) and ``--count``
+    received opinions for it, as the hub hands them to its writer."""
+    template = folder / "template.db"
+    stations = make_database(template)
+    if args.stored:
+        store_taps(template, args.stored)
+    messages = build(stations, args.count, datetime.now(UTC) - timedelta(hours=2), 1)
+    return template, [(topic, payload, time.time(), False, 1) for topic, payload in messages]
+
+
+def main() -> None:
+    args = writer_arguments(__doc__).parse_args()
     with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
-        template = Path(tmp) / "template.db"
-        stations = make_database(template)
-        if args.stored:
-            store_taps(template, args.stored)
-        messages = build(stations, args.count, datetime.now(UTC) - timedelta(hours=2), 1)
-        frames = [(topic, payload, time.time(), False, 1) for topic, payload in messages]
+        template, frames = template_and_frames(Path(tmp), args)
         results = []
         for n in range(args.runs):
             load = os.getloadavg()[0]
