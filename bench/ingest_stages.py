@@ -25,7 +25,6 @@ Usage: .venv/bin/python bench/ingest_stages.py [--count 40000] [--batch 4000] [-
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
 import statistics
@@ -39,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest_writer import template_and_frames, writer_arguments
+from bench.ingest_writer import measured_runs
 from hub import metrics, write_path, writer
 from hub.ingest import MAX_CHUNK
 from hub.validate import RegistryView, classify
@@ -111,16 +110,9 @@ def run(template: Path, frames: list[writer.Frame], batch: int) -> dict[str, flo
 
 
 def main() -> None:
-    args = writer_arguments(__doc__).parse_args()
-    with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
-        template, frames = template_and_frames(Path(tmp), args)
-        results = []
-        for n in range(args.runs):
-            load = os.getloadavg()[0]
-            result = run(template, frames, args.batch)
-            results.append(result)
-            print(json.dumps({"run": n + 1, **result, "load_average": load}), flush=True)
-    medians = {key: statistics.median(r[key] for r in results) for key in results[0]}
+    args, results = measured_runs(__doc__, run)
+    stages = [key for key in results[0] if key not in ("run", "load_average")]
+    medians = {key: statistics.median(r[key] for r in results) for key in stages}
     summary = {"runs": args.runs, "batch": args.batch, "stored": args.stored}
     print(json.dumps({**summary, "median_us_per_opinion": medians}))
 

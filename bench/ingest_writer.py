@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -119,16 +120,25 @@ def template_and_frames(folder: Path, args: argparse.Namespace) -> tuple[Path, l
     return template, [(topic, payload, time.time(), False, 1) for topic, payload in messages]
 
 
-def main() -> None:
-    args = writer_arguments(__doc__).parse_args()
+def measured_runs(
+    doc: str, measure: Callable[[Path, list[Any], int], dict[str, Any]]
+) -> tuple[argparse.Namespace, list[dict[str, Any]]]:
+    """The command line's options, and ``measure`` run ``--runs`` times on one database
+    and its opinions, each run printed as it ends (with the load average before it)."""
+    args = writer_arguments(doc).parse_args()
+    results = []
     with tempfile.TemporaryDirectory(prefix="tapshare-bench-") as tmp:
         template, frames = template_and_frames(Path(tmp), args)
-        results = []
         for n in range(args.runs):
             load = os.getloadavg()[0]
-            result = {"run": n + 1, **run(template, frames, args.batch), "load_average": load}
+            result = {"run": n + 1, **measure(template, frames, args.batch), "load_average": load}
             results.append(result)
             print(json.dumps(result), flush=True)
+    return args, results
+
+
+def main() -> None:
+    args, results = measured_runs(__doc__, run)
     median = statistics.median(r["writer_cpu_us_per_opinion"] for r in results)
     summary = {"runs": args.runs, "batch": args.batch, "stored": args.stored}
     print(json.dumps({**summary, "median_us_per_opinion": median}))
