@@ -6,12 +6,13 @@ from flask import Blueprint, Response, render_template
 from flask_babel import get_locale
 
 from consent.store import PolicyStore
-from dashboard import festivals
+from dashboard import festivals, opinions
 from dashboard.access import board_access
 from dashboard.audience import checked_board_id, display_board, stream_response
 from dashboard.database import get_db
 from dashboard.i18n import LANGUAGES
 from dashboard.metrics import metrics
+from dashboard.phones import choice_name
 from dashboard.web_votes import web_votes
 from hub import queries
 
@@ -30,7 +31,11 @@ def board(board_id: str) -> str:
     board_access(checked_board_id(board_id))
     metrics().board_request("page")
     phones = board_id != "public" and phone_votes(board_id)
-    return render_template("board.html", **display_board(board_id).context(), phone_votes=phones)
+    # The festival's time zone gives the board's time.
+    info = None if board_id == opinions.PUBLIC else festivals.festival(get_db(), board_id)
+    return render_template(
+        "board.html", festival=info, **display_board(board_id).context(), phone_votes=phones
+    )
 
 
 @blueprint.get("/boards/<board_id>/events")
@@ -52,6 +57,8 @@ def transparency(festival_id: str) -> str:
         festival=info,
         explanation=festivals.explanation(db, info, current.policy),
         policy_version=current.version,
+        policy_since=current.created_at,
+        choices=[choice_name(choice) for choice in info.choices],
         stations=queries.stations(db, festival_id),
         phone_votes=phone_votes(festival_id),
     )
