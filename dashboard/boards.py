@@ -15,6 +15,7 @@ from dashboard.metrics import metrics
 from dashboard.phones import choice_name
 from dashboard.web_votes import web_votes
 from hub import queries
+from hub.models import WEB_STATION
 
 blueprint = Blueprint("boards", __name__)
 
@@ -59,7 +60,8 @@ def transparency(festival_id: str) -> str:
         policy_version=current.version,
         policy_since=current.created_at,
         choices=[choice_name(choice) for choice in info.choices],
-        stations=queries.stations(db, festival_id),
+        # Votes by phone come in as the web station: not a station anyone can find.
+        stations=[s for s in queries.stations(db, festival_id) if s.station != WEB_STATION],
         phone_votes=phone_votes(festival_id),
     )
 
