@@ -149,3 +149,19 @@ def test_the_live_board_updates_in_the_readers_language(app, dash_db, screen_key
         english.close()
     finally:
         live.close()
+
+
+def test_error_pages_speak_the_readers_language(client, dash_db):
+    # A form without its security token, an organiser of another festival, a wrong method.
+    page = client.post("/organiser/login", data={}, headers=DUTCH)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and lang_of(html) == "nl"
+    assert "400 Ongeldig verzoek" in html and "beveiligingstoken" in html
+    login(client)
+    forbidden = client.get("/organiser/ddw/", headers=DUTCH)
+    assert forbidden.status_code == 403
+    assert "Je beheert dit festival niet." in forbidden.get_data(as_text=True)
+    english = client.get("/organiser/ddw/", headers=ENGLISH).get_data(as_text=True)
+    assert "403 Forbidden" in english and "You do not manage this festival." in english
+    wrong = client.delete("/", headers=DUTCH).get_data(as_text=True)
+    assert "405 Methode niet toegestaan" in wrong
