@@ -49,7 +49,7 @@ def test_the_organiser_pages_speak_dutch(client, dash_db, screen_keys):
         "/organiser/strp/access-log": "Niemand anders heeft je gegevens gelezen.",
         "/organiser/strp/receipts": "Toestemmingsbewijzen",
         "/organiser/strp/analyse": "De analyse tonen",
-        "/organiser/strp/exports": "Alles wat je mag exporteren",
+        "/organiser/strp/exports": "Export klaarmaken",
         "/organiser/strp/screens": "Een schermsleutel maken",
     }
     for path, words in pages.items():
