@@ -22,6 +22,8 @@ class FestivalInfo:
     name: str
     choices: tuple[str, ...]
     board_min_visitors: int = 1
+    #: The IANA time zone the festival gives times in.
+    timezone: str = "Europe/Amsterdam"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 from flask_babel import get_locale
 
+from consent.policy import PUBLIC
 from consent.store import PolicyStore
 from dashboard import festivals
 from dashboard.access import board_access
@@ -12,8 +13,10 @@ from dashboard.audience import checked_board_id, display_board, stream_response
 from dashboard.database import get_db
 from dashboard.i18n import LANGUAGES
 from dashboard.metrics import metrics
+from dashboard.phones import choice_name
 from dashboard.web_votes import web_votes
 from hub import queries
+from hub.models import WEB_STATION
 
 blueprint = Blueprint("boards", __name__)
 
@@ -30,7 +33,11 @@ def board(board_id: str) -> str:
     board_access(checked_board_id(board_id))
     metrics().board_request("page")
     phones = board_id != "public" and phone_votes(board_id)
-    return render_template("board.html", **display_board(board_id).context(), phone_votes=phones)
+    # The festival's time zone gives the board's time.
+    info = None if board_id == PUBLIC else festivals.festival(get_db(), board_id)
+    return render_template(
+        "board.html", festival=info, **display_board(board_id).context(), phone_votes=phones
+    )
 
 
 @blueprint.get("/boards/<board_id>/events")
@@ -52,7 +59,10 @@ def transparency(festival_id: str) -> str:
         festival=info,
         explanation=festivals.explanation(db, info, current.policy),
         policy_version=current.version,
-        stations=queries.stations(db, festival_id),
+        policy_since=current.created_at,
+        choices=[choice_name(choice) for choice in info.choices],
+        # Votes by phone come in as the web station: not a station anyone can find.
+        stations=[s for s in queries.stations(db, festival_id) if s.station != WEB_STATION],
         phone_votes=phone_votes(festival_id),
     )
 

@@ -5,14 +5,14 @@ are read only through :mod:`dashboard.opinions`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlite_utils import Database
 
 from consent.plain import explain
 from consent.policy import Policy
 from consent.sources import FestivalInfo
+from dashboard.i18n import current_language
 from hub import queries, registry_store, stickers
+from hub.opinions import festival_info
 
 
 class UnknownFestival(LookupError):
@@ -23,22 +23,17 @@ class UnknownFestival(LookupError):
         self.festival_id = festival_id
 
 
-def _info(found: Any) -> FestivalInfo:
-    # Only what boards and pages need: never the festival's visitor key.
-    return FestivalInfo(found.id, found.name, tuple(found.choices), found.board_min_visitors)
-
-
 def festival(db: Database, festival_id: str) -> FestivalInfo:
     """A registered festival; raises :class:`UnknownFestival` for any other id."""
     found = registry_store.get_festival(db, festival_id)
     if found is None:
         raise UnknownFestival(festival_id)
-    return _info(found)
+    return festival_info(found)
 
 
 def festivals(db: Database) -> list[FestivalInfo]:
     """Every registered festival, ordered by id."""
-    return [_info(found) for found in registry_store.list_festivals(db)]
+    return [festival_info(found) for found in registry_store.list_festivals(db)]
 
 
 def registration_dates(db: Database) -> dict[str, str]:
@@ -69,5 +64,5 @@ def has_stickers(db: Database, festival_id: str) -> bool:
 
 
 def explanation(db: Database, info: FestivalInfo, policy: Policy) -> list[str]:
-    """The policy in plain words, one sentence per line."""
-    return explain(info, policy, festival_names(db))
+    """The policy in plain words, one sentence per line, in the reader's language."""
+    return explain(info, policy, festival_names(db), lang=current_language())

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
-from flask_babel import format_datetime, get_locale, lazy_gettext
+from flask_babel import lazy_gettext
 from sqlite_utils import Database
 
 from consent.receipts import receipt
@@ -32,9 +32,11 @@ from consent.sources import FestivalInfo
 from consent.store import PolicyStore
 from dashboard import festivals
 from dashboard.database import get_db
+from dashboard.i18n import festival_time
 from dashboard.web_votes import Kept, WebVotes, web_pseudonym, web_votes
 from hub import registry_store, stickers
 from hub.models import Festival
+from hub.opinions import festival_info
 from hub.stickers import Refusal, Sticker, TapRefused
 from protocol import is_slug
 from reader_agent.outbox import OutboxError, OutboxFull
@@ -85,7 +87,7 @@ def choice_name(choice: str) -> str:
 
 @blueprint.app_context_processor
 def _helpers() -> dict[str, object]:
-    return {"choice_name": choice_name, "lang": lambda: str(get_locale() or "en")}
+    return {"choice_name": choice_name}
 
 
 def _cookie_name(festival_id: str) -> str:
@@ -136,10 +138,6 @@ def _unavailable(reason: str) -> Response:
 def _festival(db: Database, festival_id: str) -> Festival | None:
     """The festival (with the visitor key that pseudonyms are made with), or None."""
     return registry_store.get_festival(db, festival_id) if is_slug(festival_id) else None
-
-
-def _info(festival: Festival) -> FestivalInfo:
-    return FestivalInfo(festival.id, festival.name, festival.choices, festival.board_min_visitors)
 
 
 def _web_votes() -> WebVotes:
@@ -234,16 +232,14 @@ def vote(festival_id: str, tag: str) -> Response:
     return _with_visitor(response, festival_id, visitor_id)
 
 
+def _when(tapped_us: int, festival: FestivalInfo) -> str:
+    return festival_time(datetime.fromtimestamp(tapped_us / 1_000_000, UTC), festival)
+
+
 def _csrf(festival_id: str, visitor_id: str) -> str:
     # Bound to the browser's own id, so another site can neither read nor guess it.
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, f"my:{festival_id}:{visitor_id}".encode(), hashlib.sha256).hexdigest()
-
-
-def _when(tapped_us: int) -> str:
-    moment = datetime.fromtimestamp(tapped_us / 1_000_000, UTC)
-    # The hub keeps UTC and knows no festival's time zone, so the page says which it is.
-    return str(format_datetime(moment, "d MMM yyyy, HH:mm")) + " UTC"
 
 
 @blueprint.get("/my/<festival_id>")
@@ -258,7 +254,7 @@ def my_page(festival_id: str) -> Response:
     if visitor_id is not None:
         visitor = web_pseudonym(visitor_id, info.visitor_key)
         opinions = [
-            {"title": o.title, "choice": o.choice, "when": _when(o.tapped_us)}
+            {"title": o.title, "choice": o.choice, "when": _when(o.tapped_us, festival_info(info))}
             for o in stickers.visitor_opinions(db, festival_id, visitor)
         ]
     current = PolicyStore(db).current(festival_id)
@@ -267,8 +263,10 @@ def my_page(festival_id: str) -> Response:
         festival=info,
         opinions=opinions,
         csrf=_csrf(festival_id, visitor_id) if visitor_id else None,
-        explanation=festivals.explanation(db, _info(info), current.policy),
-        receipt=json.dumps(receipt(_info(info), current, current=current.version), indent=2),
+        explanation=festivals.explanation(db, festival_info(info), current.policy),
+        receipt=json.dumps(
+            receipt(festival_info(info), current, current=current.version), indent=2
+        ),
     )
 
 

@@ -357,3 +357,10 @@ def stickers(db: Database) -> None:
                 now_text(),
             ),
         )
+
+
+@MIGRATIONS(name="0010_festival_timezone")
+def festival_timezone(db: Database) -> None:
+    """The time zone each festival's pages and explanations give times in."""
+    # The default is hub.models.DEFAULT_TIMEZONE; a migration keeps its own copy.
+    db.execute("ALTER TABLE festivals ADD COLUMN timezone TEXT NOT NULL DEFAULT 'Europe/Amsterdam'")

@@ -10,6 +10,8 @@ DEFAULT_CHOICES: tuple[str, ...] = ("love", "like", "meh", "dislike")
 #: The station every festival has for votes from phones (docs/phones.md): the dashboard
 #: publishes them as its opinions through the broker account ``tapshare-web``.
 WEB_STATION = "web"
+#: The time zone a festival speaks in when it names none (an IANA zone name).
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Festival:
     visitor_key: str
     board_min_visitors: int = 1
     created_at: str = ""
+    timezone: str = DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,18 @@ from sqlite_utils import Database
 
 from consent.sources import Cell, FestivalInfo, OpinionSource
 from hub import counts, delayed, registry_store
+from hub.models import Festival
+
+
+def festival_info(festival: Festival) -> FestivalInfo:
+    """What boards, pages and policies know of a festival: never its visitor key."""
+    return FestivalInfo(
+        festival.id,
+        festival.name,
+        festival.choices,
+        festival.board_min_visitors,
+        festival.timezone,
+    )
 
 
 class HubOpinions(OpinionSource):
@@ -26,10 +38,7 @@ class HubOpinions(OpinionSource):
 
     def festivals(self) -> Sequence[FestivalInfo]:
         """Every registered festival, ordered by id."""
-        return [
-            FestivalInfo(f.id, f.name, f.choices, f.board_min_visitors)
-            for f in registry_store.list_festivals(self.db)
-        ]
+        return [festival_info(f) for f in registry_store.list_festivals(self.db)]
 
     def artwork_titles(self, festival_id: str) -> Mapping[str, str]:
         """The festival's artworks: id to title, ordered by id."""

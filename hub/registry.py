@@ -11,7 +11,9 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import zoneinfo
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Final
 
 from sqlite_utils import Database
@@ -68,6 +70,23 @@ def _festival_id(festival_id: str) -> str:
             "audiences of sharing policies)"
         )
     return festival_id
+
+
+@cache
+def _zones() -> frozenset[str]:
+    # "localtime" is whatever the machine is set to, not a place: not a festival's zone.
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+def time_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone (``Europe/Amsterdam``); raises
+    :class:`RegistryError` otherwise."""
+    if name not in _zones():
+        raise RegistryError(
+            f"unknown time zone {name[:80]!r}: give an IANA name such as Europe/Amsterdam "
+            "or Europe/London"
+        )
+    return name
 
 
 def existing_festival(db: Database, festival_id: str) -> Festival:
@@ -129,10 +148,13 @@ def set_festival(
     name: str | None = None,
     board_min_visitors: int | None = None,
     retain_days: int | None = None,
+    timezone: str | None = None,
 ) -> Festival:
-    """Change a festival's name, its own boards' minimum visitors and/or how many days
-    it keeps its taps (0: forever); return it."""
+    """Change a festival's name, its own boards' minimum visitors, how many days it keeps
+    its taps (0: forever) and/or its time zone; return it."""
     existing_festival(db, festival_id)
+    if timezone is not None:
+        timezone = time_zone(timezone)
     _check_whole(
         retain_days,
         0,
@@ -147,7 +169,7 @@ def set_festival(
         MAX_BOARD_MIN_VISITORS,
         f"board minimum visitors must be a whole number from 1 to {MAX_BOARD_MIN_VISITORS}",
     )
-    registry_store.update_festival(db, festival_id, name, board_min_visitors)
+    registry_store.update_festival(db, festival_id, name, board_min_visitors, timezone)
     if retain_days is not None:
         retention_store.set_festival_retain_days(db, festival_id, retain_days)
     return existing_festival(db, festival_id)

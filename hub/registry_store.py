@@ -20,14 +20,14 @@ def _festival(row: sqlite3.Row) -> Festival:
     return from_row(Festival, row, choices=tuple(json.loads(row["choices"])))
 
 
-_FESTIVAL_COLUMNS = "id, name, choices, visitor_key, board_min_visitors, created_at"
+_FESTIVAL_COLUMNS = "id, name, choices, visitor_key, board_min_visitors, created_at, timezone"
 
 
 def insert_festival(db: Database, festival: Festival) -> None:
     """Register a festival; raises sqlite3.IntegrityError when the id is taken."""
     with immediate(db):
         db.conn.execute(
-            f"INSERT INTO festivals ({_FESTIVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO festivals ({_FESTIVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 festival.id,
                 festival.name,
@@ -35,19 +35,26 @@ def insert_festival(db: Database, festival: Festival) -> None:
                 festival.visitor_key,
                 festival.board_min_visitors,
                 festival.created_at,
+                festival.timezone,
             ),
         )
 
 
 def update_festival(
-    db: Database, festival_id: str, name: str | None, board_min_visitors: int | None
+    db: Database,
+    festival_id: str,
+    name: str | None,
+    board_min_visitors: int | None,
+    timezone: str | None = None,
 ) -> bool:
-    """Change a festival's name and/or board minimum; False when it does not exist."""
+    """Change a festival's name, board minimum and/or time zone; False when it does not
+    exist."""
     return write_one(
         db,
         "UPDATE festivals SET name = coalesce(?, name), "
-        "board_min_visitors = coalesce(?, board_min_visitors) WHERE id = ?",
-        (name, board_min_visitors, festival_id),
+        "board_min_visitors = coalesce(?, board_min_visitors), "
+        "timezone = coalesce(?, timezone) WHERE id = ?",
+        (name, board_min_visitors, timezone, festival_id),
     )
 
 

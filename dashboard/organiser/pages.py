@@ -426,7 +426,8 @@ def receipts(festival_id: str) -> str:
     names = festivals.festival_names(db)
     versions = store.history(festival_id)
     # A version is in force from its own time until the next version's.
-    untils = [later.created_at for later in versions[1:]] + [None]
+    # (A festival that never set a policy has no version at all.)
+    untils = [later.created_at for later in versions[1:]] + [None] if versions else []
     found = [
         {
             "receipt": receipt(info, version, current=current),

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from consent.boards import policy_warnings
 from consent.odrl import to_odrl
-from consent.plain import explain
+from consent.plain import LANGUAGES, explain
 from consent.policy import Policy, PolicyError, format_time, load_json
 from consent.receipts import receipt
 from consent.sources import FestivalInfo, OpinionSource
@@ -207,13 +207,20 @@ def policy_receipt(settings: Settings, festival_id: str, number: int | None) -> 
 
 @policy_group.command("explain")
 @click.argument("festival_id", metavar="FESTIVAL")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=LANGUAGES[0],
+    show_default=True,
+    help="The language of the sentences (times are in the festival's time zone).",
+)
 @click.pass_obj
-def policy_explain(settings: Settings, festival_id: str) -> None:
+def policy_explain(settings: Settings, festival_id: str, lang: str) -> None:
     """Explain the festival's current policy in sentences a visitor understands."""
     with _policies(settings, festival_id) as (store, festival, festivals):
         policy = store.current(festival_id).policy
     names = {info.id: info.name for info in festivals.values()}
-    for line in explain(festival, policy, names):
+    for line in explain(festival, policy, names, lang=lang):
         click.echo(line)
 
 

@@ -67,6 +67,11 @@ def festival_add(settings: Settings, festival_id: str, name: str, choices: str |
     metavar="N",
     help="Remove taps older than N days (0: keep them forever, the default).",
 )
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="The IANA time zone its pages and explanations give times in (default Europe/Amsterdam).",
+)
 @click.pass_obj
 def festival_set(
     settings: Settings,
@@ -74,20 +79,26 @@ def festival_set(
     name: str | None,
     board_min_visitors: int | None,
     retain_days: int | None,
+    timezone: str | None,
 ) -> None:
-    """Change a festival's name, its own boards' minimum visitors per cell or how long
-    its taps are kept."""
-    if name is None and board_min_visitors is None and retain_days is None:
-        fail("nothing to change: give --name, --board-min-visitors and/or --retain-days")
+    """Change a festival's name, its own boards' minimum visitors per cell, how long its
+    taps are kept or its time zone."""
+    if name is None and board_min_visitors is None and retain_days is None and timezone is None:
+        fail(
+            "nothing to change: give --name, --board-min-visitors, --retain-days and/or --timezone"
+        )
     with open_database(settings) as db:
         festival = registry_action(
-            lambda: registry.set_festival(db, festival_id, name, board_min_visitors, retain_days)
+            lambda: registry.set_festival(
+                db, festival_id, name, board_min_visitors, retain_days, timezone
+            )
         )
         days = retention_store.festival_retain_days(db, festival.id)
     kept = f"taps kept {days} days" if days else "taps kept forever"
     click.echo(
         f"festival {festival.id}: name {festival.name!r}, "
-        f"board minimum {festival.board_min_visitors} visitors, {kept}"
+        f"board minimum {festival.board_min_visitors} visitors, {kept}, "
+        f"time zone {festival.timezone}"
     )
 
 
@@ -98,10 +109,17 @@ def festival_list(settings: Settings) -> None:
     with open_database(settings) as db:
         retention = {r.festival: r.days for r in retention_store.festival_retentions(db)}
         rows = [
-            (f.id, f.name, ",".join(f.choices), f.board_min_visitors, retention.get(f.id, "-"))
+            (
+                f.id,
+                f.name,
+                ",".join(f.choices),
+                f.board_min_visitors,
+                retention.get(f.id, "-"),
+                f.timezone,
+            )
             for f in registry_store.list_festivals(db)
         ]
-    print_table(("ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS"), rows)
+    print_table(("ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS", "TIMEZONE"), rows)
 
 
 @click.group("artwork")

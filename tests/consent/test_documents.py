@@ -92,29 +92,36 @@ def test_odrl_of_the_empty_policy() -> None:
 
 def test_plain_words() -> None:
     lines = explain(STRP, POLICY, {"dd": "Dutch Design Week"})
-    assert lines[0] == "Your opinion is shown on STRP's own screens."
+    assert lines[0] == (
+        "Your opinion is counted on STRP's own screens once at least 1 visitor has given an "
+        "opinion on an artwork."
+    )
     assert (
         "Anyone can see STRP's total for the whole festival on the public web board once at "
-        "least 5 people have given theirs, 1 hour late." in lines
+        "least 5 visitors have given an opinion, 1 hour late." in lines
     )
+    # Times in the festival's time zone (Europe/Amsterdam: summer time in May).
     assert (
         "Other festivals in this network see STRP's totals per artwork on their screens once at "
-        "least 5 people have given theirs on an artwork, from 1 May 2026 18:00 UTC until "
-        "4 May 2026 00:00 UTC." in lines
+        "least 5 visitors have given an opinion on an artwork, from 1 May 2026 20:00 CEST until "
+        "4 May 2026 02:00 CEST." in lines
     )
     assert "Dutch Design Week does not see STRP's opinions in datasets it downloads." in lines
-    assert "The operator of this platform sees STRP's totals per artwork in its reports." in lines
-    assert all(len(line) < 200 for line in lines)
+    assert (
+        "The operator of this platform sees STRP's totals per artwork in its reports once at "
+        "least 1 visitor has given an opinion on an artwork." in lines
+    )
+    assert all(len(line) < 220 for line in lines)
 
 
 def test_plain_words_for_a_festival_that_shares_nothing() -> None:
     festival = FestivalInfo("gl", "GLOW", ("yes", "no"), board_min_visitors=3)
     lines = explain(festival, EMPTY_POLICY)
-    assert lines[:2] == [
-        "Your opinion is shown on GLOW's own screens once at least 3 people have given theirs "
-        "on an artwork.",
-        "GLOW shares your opinions with no one else.",
-    ]
+    assert lines[0] == (
+        "Your opinion is counted on GLOW's own screens once at least 3 visitors have given an "
+        "opinion on an artwork."
+    )
+    assert "GLOW shares your opinions with no one else." in lines
 
 
 def test_receipt_fields() -> None:

@@ -270,9 +270,13 @@ def test_receipts_read_in_words_and_download_as_json(client, dash_db):
     set_policy(dash_db, "strp", [])
     login(client)
     html = client.get("/organiser/strp/receipts").get_data(as_text=True)
-    assert "<h2>Version 2</h2>" in html and "UTC: this is the policy now." in html
+    # Times in the festival's time zone (Europe/Amsterdam).
+    assert "<h2>Version 2</h2>" in html
+    assert re.search(r"\d\d:\d\d CES?T: this is the policy now\.", html)
     assert re.search(
-        r"In force from \d\d \w{3} \d{4} \d\d:\d\d until .* UTC, then replaced by version 2\.", html
+        r"In force from \w{3} \d{1,2}, \d{4}, \d\d:\d\d CES?T until .* CES?T, then replaced by "
+        r"version 2\.",
+        html,
     )
     assert "urn:" not in html  # no record ids or other jargon on the page
     assert "Show on other festivals&#39; boards: totals per artwork, once 3 visitors" in html

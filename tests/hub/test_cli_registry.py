@@ -26,14 +26,33 @@ def test_register_and_list(runner, db_path):
     )
     assert run(runner, db_path, "festival", "set", "strp", "--retain-days", "90").exit_code == 0
     listing = run(runner, db_path, "festival", "list").output.splitlines()
-    assert listing[0].split() == ["ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS"]
-    assert listing[1].split() == ["dfest", "D", "yes,no", "1", "-"]
-    assert listing[2].split() == ["strp", "STRP", "love,like,meh,dislike", "4", "90"]
+    assert listing[0].split() == ["ID", "NAME", "CHOICES", "BOARD-MIN", "RETAIN-DAYS", "TIMEZONE"]
+    assert listing[1].split() == ["dfest", "D", "yes,no", "1", "-", "Europe/Amsterdam"]
+    assert listing[2].split() == [
+        "strp",
+        "STRP",
+        "love,like,meh,dislike",
+        "4",
+        "90",
+        "Europe/Amsterdam",
+    ]
     assert run(runner, db_path, "artwork", "add", "strp", "aw-1", "--title", "Cloud").exit_code == 0
     assert run(runner, db_path, "artwork", "list", "strp").output.splitlines()[1].split() == [
         "aw-1",
         "Cloud",
     ]
+
+
+def test_a_festival_speaks_in_its_time_zone_amsterdam_unless_set(runner, db_path):
+    run(runner, db_path, "festival", "add", "strp", "--name", "STRP")
+    assert registry_store.get_festival(connect(db_path), "strp").timezone == "Europe/Amsterdam"
+    result = run(runner, db_path, "festival", "set", "strp", "--timezone", "Europe/London")
+    assert result.exit_code == 0, result.output
+    assert "time zone Europe/London" in result.output
+    assert registry_store.get_festival(connect(db_path), "strp").timezone == "Europe/London"
+    # Changing something else keeps the zone.
+    assert run(runner, db_path, "festival", "set", "strp", "--name", "S").exit_code == 0
+    assert registry_store.get_festival(connect(db_path), "strp").timezone == "Europe/London"
 
 
 def test_station_add_prints_only_the_station_toml(runner, db_path):
@@ -106,6 +125,10 @@ def test_station_list_without_a_festival_lists_every_festivals_stations(runner, 
         (["festival", "set", "strp", "--board-min-visitors", "0"], "whole number"),
         (["festival", "set", "strp", "--board-min-visitors", "x"], "not a valid integer"),
         (["festival", "set", "nope", "--name", "N"], "not registered"),
+        (["festival", "set", "strp", "--timezone", "Europe/Amsterdm"], "unknown time zone"),
+        (["festival", "set", "strp", "--timezone", "../../etc/passwd"], "unknown time zone"),
+        (["festival", "set", "strp", "--timezone", "localtime"], "unknown time zone"),
+        (["festival", "set", "strp", "--timezone", ""], "unknown time zone"),
         (["artwork", "add", "nope", "aw-1", "--title", "T"], "not registered"),
         (["artwork", "add", "strp", "AW", "--title", "T"], "not a valid id"),
         (["artwork", "list", "nope"], "not registered"),

@@ -27,10 +27,28 @@ def test_migrations_are_recorded_and_run_once(db_path):
         "hub:0007_platform_keys",
         "hub:0008_erasure_markers",
         "hub:0009_stickers",
+        "hub:0010_festival_timezone",
     ]
     assert migrate(db_path) == []
     db = connect(db_path)
     assert {"festivals", "taps", "dead_letters", "hub_counters"} <= set(db.table_names())
+
+
+def test_a_festival_registered_before_time_zones_speaks_amsterdam_time(db_path):
+    from sqlite_utils import Database
+
+    from hub.migrations import MIGRATIONS
+
+    db = Database(db_path)
+    MIGRATIONS.apply(db, stop_before="0010_festival_timezone")
+    db.execute(
+        "INSERT INTO festivals (id, name, choices, visitor_key, created_at) "
+        "VALUES ('old', 'Old', '[\"yes\"]', ?, '2026-01-01T00:00:00Z')",
+        ["0" * 64],
+    )
+    db.conn.commit()
+    migrate(db_path)
+    assert registry_store.get_festival(connect(db_path), "old").timezone == "Europe/Amsterdam"
 
 
 def test_festival_gets_default_choices_and_a_key(db):
