@@ -11,36 +11,31 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from dashboard import accounts, festivals
+from dashboard import accounts
 from dashboard.access import current_organiser
 from dashboard.database import get_db
 from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
+from dashboard.organiser.owner_page import owner_page
 
 #: Characters of a password made here (about 96 bits).
 MADE_PASSWORD_BYTES = 12
 
 
-def _page(festival_id: str, **extra: object) -> str:
-    db = get_db()
-    return render_template(
-        "organiser/organisers.html",
-        festival=festivals.festival(db, festival_id),
-        organisers=accounts.festival_organisers(db, festival_id),
-        min_password=accounts.MIN_PASSWORD_LENGTH,
-        **extra,
-    )
-
-
-@blueprint.get("/<festival_id>/organisers")
-@owner_required
-def organisers(festival_id: str) -> str:
-    """Who manages this festival, and the forms to add and remove organisers."""
-    return _page(festival_id)
+_page = owner_page(
+    "organisers",
+    "organisers",
+    "organiser/organisers.html",
+    lambda db, festival_id: {
+        "organisers": accounts.festival_organisers(db, festival_id),
+        "min_password": accounts.MIN_PASSWORD_LENGTH,
+    },
+    "Who manages this festival, and the forms to add and remove organisers.",
+)
 
 
 @blueprint.post("/<festival_id>/organisers")

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from dashboard import festivals, screens
+from dashboard import screens
 from dashboard.database import get_db
 from dashboard.i18n import gettext
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
+from dashboard.organiser.owner_page import owner_page
 
-
-def _page(festival_id: str, **extra: object) -> str:
-    db = get_db()
-    return render_template(
-        "organiser/screens.html",
-        festival=festivals.festival(db, festival_id),
-        screens=screens.screens(db, festival_id),
-        **extra,
-    )
-
-
-@blueprint.get("/<festival_id>/screens")
-@owner_required
-def screens_page(festival_id: str) -> str:
-    """The festival's screen keys: names and when each was last used."""
-    return _page(festival_id)
+_page = owner_page(
+    "screens",
+    "screens_page",
+    "organiser/screens.html",
+    lambda db, festival_id: {"screens": screens.screens(db, festival_id)},
+    "The festival's screen keys: names and when each was last used.",
+)
 
 
 @blueprint.post("/<festival_id>/screens")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
+from sqlite_utils import Database
 from werkzeug.wrappers import Response
 
 from dashboard import festivals
@@ -17,27 +18,26 @@ from dashboard.database import get_db
 from dashboard.i18n import gettext as _
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
+from dashboard.organiser.owner_page import owner_page
 from hub import registry_store, stickers
 from hub.registry import RegistryError
 
 
-def _page(festival_id: str, **extra: object) -> str:
-    db = get_db()
-    return render_template(
-        "organiser/stickers.html",
-        festival=festivals.festival(db, festival_id),
-        stickers=stickers.list_stickers(db, festival_id),
-        titles=festivals.artwork_titles(db, festival_id),
-        artworks=registry_store.list_artworks(db, festival_id),
-        **extra,
-    )
+def _context(db: Database, festival_id: str) -> dict[str, object]:
+    return {
+        "stickers": stickers.list_stickers(db, festival_id),
+        "titles": festivals.artwork_titles(db, festival_id),
+        "artworks": registry_store.list_artworks(db, festival_id),
+    }
 
 
-@blueprint.get("/<festival_id>/stickers")
-@owner_required
-def stickers_page(festival_id: str) -> str:
-    """The festival's stickers (never their keys) and the forms to add and disable them."""
-    return _page(festival_id)
+_page = owner_page(
+    "stickers",
+    "stickers_page",
+    "organiser/stickers.html",
+    _context,
+    "The festival's stickers (never their keys) and the forms to add and disable them.",
+)
 
 
 @blueprint.post("/<festival_id>/stickers")

@@ -16,6 +16,7 @@ from hub import stickers
 from protocol.broker import parse_broker_url
 from storage import connect
 from tapshare.mosquitto import Mosquitto
+from tests.dashboard.live import LiveServer
 
 STICKERS = [("s-1", "aw-1", None), ("s-2", "aw-2", None), ("fixed", "aw-3", "love")]
 
@@ -56,6 +57,17 @@ def phone_app(db_path: Path, broker: Mosquitto, url: str | None = None) -> Itera
     finally:
         app.extensions["tapshare_streams"].stop()
         votes.stop()
+
+
+@contextmanager
+def phone_site(db_path: Path, broker: Mosquitto) -> Iterator[LiveServer]:
+    """The dashboard of ``phone_app`` served on a free port."""
+    with phone_app(db_path, broker) as app:
+        server = LiveServer(app)
+        try:
+            yield server
+        finally:
+            server.close()
 
 
 def cookie_of(response, festival: str = "strp") -> str:

@@ -9,8 +9,7 @@ import pytest
 
 from tests.dashboard.browser import chromium, screenshot
 from tests.dashboard.conftest import OWNER, PASSWORD, keyed
-from tests.dashboard.live import LiveServer
-from tests.dashboard.phones import add_stickers, phone_app, tap_path
+from tests.dashboard.phones import add_stickers, phone_site, tap_path
 from tests.dashboard.policies import permit, set_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
@@ -48,12 +47,8 @@ def site(dash_db, mosquitto, screen_keys):
     from tests.dashboard.opinions import add_opinions
 
     add_opinions(dash_db, "strp", "aw-1", ["love", "like", "like"])
-    with phone_app(dash_db, mosquitto) as app:
-        server = LiveServer(app)
-        try:
-            yield server
-        finally:
-            server.close()
+    with phone_site(dash_db, mosquitto) as server:
+        yield server
 
 
 def paths(dash_db, screen_keys) -> dict[str, str]:

@@ -10,8 +10,7 @@ import time
 import pytest
 
 from tests.dashboard.browser import chromium, screenshot
-from tests.dashboard.live import LiveServer
-from tests.dashboard.phones import add_stickers, phone_app, tap_path
+from tests.dashboard.phones import add_stickers, phone_site, tap_path
 from tests.dashboard.policies import permit, set_policy
 from tests.harness.mqtt import wait_for
 from tests.hub.running import running_hub
@@ -29,12 +28,8 @@ MIN_TARGET_PX = 48
 def site(dash_db, mosquitto):
     add_stickers(dash_db)
     set_policy(dash_db, "strp", [permit("public", level="artwork", min_visitors=1)])
-    with running_hub(dash_db, mosquitto), phone_app(dash_db, mosquitto) as app:
-        server = LiveServer(app)
-        try:
-            yield server
-        finally:
-            server.close()
+    with running_hub(dash_db, mosquitto), phone_site(dash_db, mosquitto) as server:
+        yield server
 
 
 LIKES = 'section[data-festival="strp"] [data-artwork="aw-1"] [data-choice="like"]'

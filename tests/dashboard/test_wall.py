@@ -19,7 +19,7 @@ from tests.dashboard.browser import CHROMIUM, CHROMIUM_ARGS, log_in
 from tests.dashboard.conftest import keyed
 from tests.dashboard.live import LiveServer
 from tests.dashboard.opinions import add_opinions
-from tests.dashboard.phones import add_stickers, phone_app, tap_path
+from tests.dashboard.phones import add_stickers, phone_site, tap_path
 from tests.dashboard.policies import permit, set_policy
 
 pytestmark = pytest.mark.browser
@@ -64,12 +64,8 @@ def site(dash_db, mosquitto):
     """The dashboard with votes by phone (so festival boards show how to vote)."""
     festival_data(dash_db)
     add_stickers(dash_db)
-    with phone_app(dash_db, mosquitto) as app:
-        server = LiveServer(app)
-        try:
-            yield server
-        finally:
-            server.close()
+    with phone_site(dash_db, mosquitto) as server:
+        yield server
 
 
 def new_page(browser, size: tuple[int, int], lang: str = "en"):
