@@ -8,7 +8,7 @@ that its current policy does not grant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from consent.decision import OWN, Decision, decide, viewer_festival
 from consent.history import HOURS, History, Series, hour_ends, shown
+from consent.plain import translations
 from consent.policy import ACTIONS, Action, Level, Policy, Rule, format_time, viewer_for
 from consent.sources import Cell, FestivalInfo, OpinionSource
 from consent.store import PolicyStore
@@ -233,21 +234,30 @@ def _board_cell(cell: Cell, title: str | None, choices: Sequence[str]) -> BoardC
 
 
 def policy_warnings_by_rule(
-    policy: Policy, owner: str | None = None, names: Mapping[str, str] | None = None
+    policy: Policy,
+    owner: str | None = None,
+    names: Mapping[str, str] | None = None,
+    *,
+    lang: str = "en",
 ) -> dict[tuple[str, str], list[str]]:
     """Each warning of :func:`policy_warnings`, under the (``to``, ``action``) of every
     rule that causes it."""
     found: dict[tuple[str, str], list[str]] = {}
-    for warning, rules in _warnings(policy, owner, names or {}):
+    for warning, rules in _warnings(policy, owner, names or {}, translations(lang).gettext):
         for rule in rules:
             found.setdefault((rule.to, rule.action), []).append(warning)
     return found
 
 
 def policy_warnings(
-    policy: Policy, owner: str | None = None, names: Mapping[str, str] | None = None
+    policy: Policy,
+    owner: str | None = None,
+    names: Mapping[str, str] | None = None,
+    *,
+    lang: str = "en",
 ) -> list[str]:
-    """Combinations of rules an organiser should know about before saving ``policy``.
+    """Combinations of rules an organiser should know about before saving ``policy``, in
+    ``lang`` (``en`` or ``nl``, from the catalogue as :mod:`consent.plain` reads it).
 
     - A festival-level permit (its total counts every artwork) beside an artwork-level
       permit that can withhold cells: whoever sees both can subtract the shown cells from
@@ -258,11 +268,12 @@ def policy_warnings(
     - With ``owner`` given: a rule naming the festival itself, which has no effect (a
       festival always sees all of its own data).
     """
-    return [warning for warning, _ in _warnings(policy, owner, names or {})]
+    found = _warnings(policy, owner, names or {}, translations(lang).gettext)
+    return [warning for warning, _ in found]
 
 
 def _warnings(
-    policy: Policy, owner: str | None, names: Mapping[str, str]
+    policy: Policy, owner: str | None, names: Mapping[str, str], _: Callable[[str], str]
 ) -> list[tuple[str, tuple[Rule, ...]]]:
     warnings: list[tuple[str, tuple[Rule, ...]]] = []
     permits = [rule for rule in policy.rules if rule.effect == "permit"]
@@ -272,67 +283,70 @@ def _warnings(
     ]
     for total in totals:
         for detail in detailed:
-            fewest = detail.min_visitors
-            who = _who(total, names)
-            warnings.append(
-                (
-                    f"{who[:1].upper()}{who[1:]} sees the festival's total {_PLACE[total.action]}, "
-                    f"and {_who(detail, names)} sees each artwork with at least {fewest} visitors "
-                    f"{_PLACE[detail.action]}. Whoever sees both can take the artworks shown "
-                    f"from the total and work out the opinions on the artworks with fewer "
-                    f"than {fewest} visitors, which were meant to stay hidden.",
-                    (total, detail),
-                )
-            )
+            sentence = _(
+                "%(who)s sees the festival's total %(place)s, and %(other)s sees each "
+                "artwork with at least %(num)d visitors %(other_place)s. Whoever sees both "
+                "can take the artworks shown from the total and work out the opinions on the "
+                "artworks with fewer than %(num)d visitors, which were meant to stay hidden."
+            ) % {
+                "who": _who(total, names, _),
+                "place": _place(total.action, _),
+                "other": _who(detail, names, _),
+                "other_place": _place(detail.action, _),
+                "num": detail.min_visitors,
+            }
+            warnings.append((sentence[:1].upper() + sentence[1:], (total, detail)))
     for rule in policy.rules:
         if rule.effect != "prohibit" or rule.to == "public":
             continue
         broader = _public_permit(policy.rules, rule)
         if broader is not None:
-            warnings.append(
-                (
-                    f"Refusing {_who(rule, names)} {_PLACE[rule.action]} hides nothing: "
-                    + (
-                        "the public board shows the same to everyone"
-                        if rule.action == "display"
-                        else f"everyone may have the same {_PLACE[broader.action]}"
-                    )
-                    + f", {_who(rule, names)} included.",
-                    (rule, broader),
+            if rule.action == "display":
+                sentence = _(
+                    "Refusing %(who)s %(place)s hides nothing: the public board shows the "
+                    "same to everyone, %(who)s included."
                 )
-            )
+            else:
+                sentence = _(
+                    "Refusing %(who)s %(place)s hides nothing: everyone may have the same "
+                    "%(broader)s, %(who)s included."
+                )
+            values = {
+                "who": _who(rule, names, _),
+                "place": _place(rule.action, _),
+                "broader": _place(broader.action, _),
+            }
+            warnings.append((sentence % values, (rule, broader)))
     if owner is not None:
         for rule in policy.rules:
             if rule.to == viewer_for(owner):
-                warnings.append(
-                    (
-                        f"A rule for {names.get(owner, owner)} itself has no effect: a festival "
-                        "always sees all "
-                        "of its own data.",
-                        (rule,),
-                    )
-                )
+                sentence = _(
+                    "A rule for %(festival)s itself has no effect: a festival always sees "
+                    "all of its own data."
+                ) % {"festival": names.get(owner, owner)}
+                warnings.append((sentence, (rule,)))
     return warnings
 
 
-#: Where each action puts the opinions, in words for warnings.
-_PLACE: dict[str, str] = {
-    "display": "on boards",
-    "analyse": "for analysis",
-    "export": "in exports",
-}
+def _place(action: str, _: Callable[[str], str]) -> str:
+    """Where ``action`` puts the opinions, in words for warnings."""
+    if action == "display":
+        return _("on boards")
+    if action == "analyse":
+        return _("for analysis")
+    return _("in exports")
 
 
-def _who(rule: Rule, names: Mapping[str, str]) -> str:
+def _who(rule: Rule, names: Mapping[str, str], _: Callable[[str], str]) -> str:
     """The audience of ``rule`` in words: the public, the network, a festival by name."""
     if rule.to == "network":
-        return "the network (every festival without a rule of its own)"
+        return _("the network (every festival without a rule of its own)")
     if rule.to == "platform":
-        return "the platform operator"
+        return _("the platform operator")
     if rule.to.startswith("festival:"):
         festival_id = rule.to.removeprefix("festival:")
-        return names.get(festival_id, f"festival {festival_id}")
-    return "the public"
+        return names.get(festival_id, _("festival %(id)s") % {"id": festival_id})
+    return _("the public")
 
 
 def _public_permit(rules: Sequence[Rule], prohibit: Rule) -> Rule | None:

@@ -24,6 +24,7 @@ from flask_babel import Babel
 from werkzeug.wrappers import Response
 
 from consent.sources import FestivalInfo
+from hub.registry import RegistryError
 
 #: The languages the catalogue has, the first being the source and the fallback.
 LANGUAGES: Final = ("en", "nl")
@@ -48,6 +49,16 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """The singular or plural form for ``num`` in this request's language; ``%(num)d``
     in the text is ``num``."""
     return str(flask_babel.ngettext(singular, plural, num, **variables))
+
+
+def refusal(error: RegistryError) -> str:
+    """A refused registry change in this request's language (the command line says it in
+    English, as ``str(error)``)."""
+    params = {
+        name: gettext(value) if name == "kind" and isinstance(value, str) else value
+        for name, value in error.params.items()
+    }
+    return gettext(error.message, **params)
 
 
 def current_language() -> str:

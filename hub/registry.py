@@ -39,14 +39,34 @@ KEY_USE_RESOLUTION: Final = timedelta(minutes=1)
 
 
 class RegistryError(ValueError):
-    """A registry change was refused; the message says why."""
+    """A registry change was refused; the message says why, in English.
+
+    ``message`` is the sentence with ``%(name)s`` places and ``params`` what fills them,
+    so that a page can say it in its reader's language from the message catalogue
+    (``kind`` is itself a catalogue word): see ``dashboard.i18n.refusal``.
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+
+def N_(message: str) -> str:
+    """``message`` itself, marked for the message catalogue (gettext's name for
+    "extract, but do not translate here")."""
+    return message
 
 
 def slug(kind: str, value: str) -> str:
     if not is_slug(value):
         raise RegistryError(
-            f"{kind} {value!r} is not a valid id: use 1-63 lowercase letters, digits and "
-            "hyphens, starting with a letter or digit"
+            N_(
+                "%(kind)s %(value)r is not a valid id: use 1-63 lowercase letters, digits "
+                "and hyphens, starting with a letter or digit"
+            ),
+            kind=kind,
+            value=value,
         )
     return value
 
@@ -54,16 +74,18 @@ def slug(kind: str, value: str) -> str:
 def _text(kind: str, value: str) -> str:
     cleaned = value.strip() if isinstance(value, str) else ""
     if not cleaned:
-        raise RegistryError(f"{kind} must not be empty")
+        raise RegistryError(N_("%(kind)s must not be empty"), kind=kind)
     if len(cleaned) > MAX_NAME_LENGTH:
-        raise RegistryError(f"{kind} is longer than {MAX_NAME_LENGTH} characters")
+        raise RegistryError(
+            N_("%(kind)s is longer than %(most)d characters"), kind=kind, most=MAX_NAME_LENGTH
+        )
     if any(ord(c) < 32 or ord(c) == 127 for c in cleaned):
-        raise RegistryError(f"{kind} must not contain control characters")
+        raise RegistryError(N_("%(kind)s must not contain control characters"), kind=kind)
     return cleaned
 
 
 def _festival_id(festival_id: str) -> str:
-    slug("festival id", festival_id)
+    slug(N_("festival id"), festival_id)
     if festival_id in RESERVED:
         raise RegistryError(
             f"festival id {festival_id!r} is reserved (public, network and platform name "
@@ -92,7 +114,7 @@ def time_zone(name: str) -> str:
 def existing_festival(db: Database, festival_id: str) -> Festival:
     found = registry_store.get_festival(db, festival_id)
     if found is None:
-        raise RegistryError(f"festival {festival_id!r} is not registered")
+        raise RegistryError(N_("festival %(festival)r is not registered"), festival=festival_id)
     return found
 
 
@@ -106,14 +128,14 @@ def add_festival(
 ) -> Festival:
     """Register a festival with a new random visitor key; return it (key included)."""
     _festival_id(festival_id)
-    name = _text("festival name", name)
+    name = _text(N_("festival name"), name)
     picked = tuple(choices) if choices is not None else DEFAULT_CHOICES
     if not picked:
         raise RegistryError("a festival needs at least one choice")
     if len(picked) > MAX_CHOICES:
         raise RegistryError(f"a festival has at most {MAX_CHOICES} choices")
     for choice in picked:
-        slug("choice", choice)
+        slug(N_("choice"), choice)
     if len(set(picked)) != len(picked):
         raise RegistryError(f"choices must be different from each other: {','.join(picked)}")
     festival = Festival(
@@ -162,7 +184,7 @@ def set_festival(
         f"retention must be a whole number of days from 0 (keep forever) to {MAX_RETAIN_DAYS}",
     )
     if name is not None:
-        name = _text("festival name", name)
+        name = _text(N_("festival name"), name)
     _check_whole(
         board_min_visitors,
         1,
@@ -177,13 +199,15 @@ def set_festival(
 
 def add_artwork(db: Database, festival_id: str, artwork_id: str, title: str) -> Artwork:
     """Register an artwork of a festival."""
-    existing_festival(db, slug("festival id", festival_id))
-    artwork = Artwork(festival_id, slug("artwork id", artwork_id), _text("title", title))
+    existing_festival(db, slug(N_("festival id"), festival_id))
+    artwork = Artwork(festival_id, slug(N_("artwork id"), artwork_id), _text(N_("title"), title))
     try:
         registry_store.insert_artwork(db, artwork, storage.now_text())
     except sqlite3.IntegrityError:
         raise RegistryError(
-            f"artwork {artwork_id!r} is already registered for festival {festival_id!r}"
+            N_("artwork %(artwork)r is already registered for festival %(festival)r"),
+            artwork=artwork_id,
+            festival=festival_id,
         ) from None
     return artwork
 
@@ -199,8 +223,8 @@ def add_station(db: Database, festival_id: str, station_id: str) -> StationCrede
     Only a hash of the broker password is kept, so the returned credentials are the one
     chance to hand them to the station (see :func:`station_toml`).
     """
-    festival = existing_festival(db, slug("festival id", festival_id))
-    slug("station id", station_id)
+    festival = existing_festival(db, slug(N_("festival id"), festival_id))
+    slug(N_("station id"), station_id)
     password = new_password()
     credentials = StationCredentials(
         festival=festival_id,
@@ -223,7 +247,9 @@ def add_station(db: Database, festival_id: str, station_id: str) -> StationCrede
         )
     except sqlite3.IntegrityError:
         raise RegistryError(
-            f"station {station_id!r} is already registered for festival {festival_id!r}"
+            N_("station %(station)r is already registered for festival %(festival)r"),
+            station=station_id,
+            festival=festival_id,
         ) from None
     return credentials
 
@@ -231,17 +257,19 @@ def add_station(db: Database, festival_id: str, station_id: str) -> StationCrede
 def disable_station(db: Database, festival_id: str, station_id: str) -> None:
     """Disable a station: the hub rejects its messages from now on, and the broker
     configuration written afterwards no longer lets it connect."""
-    slug("festival id", festival_id)
-    slug("station id", station_id)
+    slug(N_("festival id"), festival_id)
+    slug(N_("station id"), station_id)
     if not registry_store.disable_station(db, festival_id, station_id, storage.now_text()):
         raise RegistryError(
-            f"station {station_id!r} is not registered for festival {festival_id!r}"
+            N_("station %(station)r is not registered for festival %(festival)r"),
+            station=station_id,
+            festival=festival_id,
         )
 
 
 def stations(db: Database, festival_id: str) -> list[Station]:
     """A festival's stations (without secrets), ordered by id."""
-    existing_festival(db, slug("festival id", festival_id))
+    existing_festival(db, slug(N_("festival id"), festival_id))
     return registry_store.list_stations(db, festival_id)
 
 

@@ -27,7 +27,7 @@ from sqlite_utils import Database
 
 import storage
 from hub import registry_store, sdm
-from hub.registry import RegistryError, existing_festival, slug
+from hub.registry import N_, RegistryError, existing_festival, slug
 
 #: How long a tap's address stays good for a vote after it was first opened.
 TAP_LIFETIME: Final = timedelta(minutes=10)
@@ -145,7 +145,7 @@ def artwork_title(db: Database, sticker: Sticker) -> str:
 
 def list_stickers(db: Database, festival_id: str) -> list[Sticker]:
     """A festival's stickers, ordered by id."""
-    existing_festival(db, slug("festival id", festival_id))
+    existing_festival(db, slug(N_("festival id"), festival_id))
     rows = db.conn.execute(
         f"SELECT {_COLUMNS} FROM stickers WHERE festival = ? ORDER BY id", (festival_id,)
     ).fetchall()
@@ -162,9 +162,9 @@ def add(
     static: bool = False,
 ) -> Sticker:
     """Register a sticker at an artwork (with new random keys unless ``static``)."""
-    festival = existing_festival(db, slug("festival id", festival_id))
-    slug("sticker id", sticker_id)
-    slug("artwork id", artwork_id)
+    festival = existing_festival(db, slug(N_("festival id"), festival_id))
+    slug(N_("sticker id"), sticker_id)
+    slug(N_("artwork id"), artwork_id)
     if not registry_store.artwork_exists(db, festival_id, artwork_id):
         raise RegistryError(
             f"artwork {artwork_id!r} is not registered for festival {festival_id!r}"
@@ -193,8 +193,8 @@ def add(
 
 def disable(db: Database, festival_id: str, sticker_id: str) -> None:
     """Disable a sticker: its taps are refused from now on."""
-    slug("festival id", festival_id)
-    slug("sticker id", sticker_id)
+    slug(N_("festival id"), festival_id)
+    slug(N_("sticker id"), sticker_id)
     with storage.immediate(db):
         cursor = db.conn.execute(
             "UPDATE stickers SET enabled = 0, disabled_at = coalesce(disabled_at, ?) "

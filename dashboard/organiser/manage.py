@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from dashboard import festivals
 from dashboard.database import get_db
 from dashboard.i18n import gettext as _
+from dashboard.i18n import refusal
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
 from dashboard.organiser.pages import overview_page
@@ -36,7 +37,7 @@ def artwork_add(festival_id: str) -> Response | tuple[str, int]:
         added = registry.add_artwork(get_db(), festival_id, artwork_id, title)
     except registry.RegistryError as exc:
         page = overview_page(
-            festival_id, artwork_error=str(exc), artwork_id=artwork_id, artwork_title=title
+            festival_id, artwork_error=refusal(exc), artwork_id=artwork_id, artwork_title=title
         )
         return page, 400
     flash(_("Artwork %(title)s (%(id)s) added.", title=added.title, id=added.id))
@@ -53,7 +54,7 @@ def station_add(festival_id: str) -> str | tuple[str, int]:
     try:
         text = registry.add_station_file(get_db(), festival_id, station_id, broker)
     except registry.RegistryError as exc:
-        return overview_page(festival_id, station_error=str(exc), station_id=station_id), 400
+        return overview_page(festival_id, station_error=refusal(exc), station_id=station_id), 400
     # A data: address, so that the file never has to be kept on the server to be fetched.
     download = "data:application/toml;base64," + base64.b64encode(text.encode()).decode()
     return render_template(
@@ -73,7 +74,7 @@ def station_disable(festival_id: str) -> Response | tuple[str, int]:
     try:
         registry.disable_station(get_db(), festival_id, station_id)
     except registry.RegistryError as exc:
-        return overview_page(festival_id, station_error=str(exc)), 400
+        return overview_page(festival_id, station_error=refusal(exc)), 400
     flash(
         _(
             "Station %(station)s disabled: its taps are refused from now on. The operator "

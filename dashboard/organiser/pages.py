@@ -19,7 +19,7 @@ from dashboard import festivals, opinions
 from dashboard.access import current_organiser
 from dashboard.board_view import section_titles
 from dashboard.database import get_db
-from dashboard.i18n import gettext
+from dashboard.i18n import current_language, gettext
 from dashboard.ngsi import entities as ngsi
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
@@ -200,7 +200,9 @@ def _preview(
         "preview": body,
         "nothing": nothing,
         "titles": section_titles(db, body),
-        "warnings": policy_warnings(draft, names=festivals.festival_names(db)),
+        "warnings": policy_warnings(
+            draft, names=festivals.festival_names(db), lang=current_language()
+        ),
         "explanation": festivals.explanation(db, info, draft),
     }
     if audience == URBAN_PLATFORM:

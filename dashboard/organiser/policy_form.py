@@ -31,6 +31,8 @@ from consent.policy import (
     rule_order,
     viewer_for,
 )
+from dashboard.i18n import current_language, ngettext
+from dashboard.i18n import gettext as _
 
 #: The choice of a row that has no rule: nothing of its own is decided there.
 NO_RULE = ""
@@ -162,7 +164,7 @@ def checked_policy(form: PolicyForm, known_festivals: Collection[str]) -> Policy
     raw_rules: list[dict[str, Any]] = []
     for row in form.rows:
         if row.effect not in (NO_RULE, "permit", "prohibit"):
-            row.errors["effect"] = "choose allow, deny or no rule"
+            row.errors["effect"] = _("choose allow, deny or no rule")
             continue
         raw = row.raw()
         if raw is None:
@@ -186,43 +188,47 @@ def checked_policy(form: PolicyForm, known_festivals: Collection[str]) -> Policy
 def _message(item: Mapping[str, Any]) -> str:
     message = str(item["msg"]).removeprefix("Value error, ")
     if item["type"] in ("int_type", "int_parsing"):
-        return "must be a whole number"
+        return _("must be a whole number")
     if item["type"] == "greater_than_equal":
-        return f"must be at least {item['ctx']['ge']}"
+        return _("must be at least %(number)s", number=item["ctx"]["ge"])
     if item["type"] == "less_than_equal":
-        return f"must be at most {item['ctx']['le']}"
+        return _("must be at most %(number)s", number=item["ctx"]["le"])
     return message.replace("Input should be", "must be")
 
 
 # Words -------------------------------------------------------------------------------
-
-
-_AUDIENCE_NAMES = {
-    PUBLIC: "the public",
-    NETWORK: "the network",
-    PLATFORM: "the platform operator",
-}
-_DISPLAY_TO = {
-    PUBLIC: "Show on the public board",
-    NETWORK: "Show on other festivals' boards",
-    PLATFORM: "Show on the platform operator's boards",
-}
+# In the page's language (dashboard.i18n); the rules' words on the command line are
+# consent.plain's.
 
 
 def audience_name(to: str, names: Mapping[str, str]) -> str:
     """The audience in words: the public, the network, the platform operator, a festival."""
-    if to in _AUDIENCE_NAMES:
-        return _AUDIENCE_NAMES[to]
+    if to == PUBLIC:
+        return _("the public")
+    if to == NETWORK:
+        return _("the network")
+    if to == PLATFORM:
+        return _("the platform operator")
     festival = to.removeprefix(FESTIVAL_PREFIX)
     return names.get(festival, festival)
 
 
 def _doing(to: str, action: Action, names: Mapping[str, str]) -> str:
-    who = audience_name(to, names)
     if action == "display":
-        return _DISPLAY_TO.get(to, f"Show on {who}'s boards")
-    verb = "analyse" if action == "analyse" else "export"
-    return f"Let {who} {verb}"
+        if to == PUBLIC:
+            return _("Show on the public board")
+        if to == NETWORK:
+            return _("Show on other festivals' boards")
+        if to == PLATFORM:
+            return _("Show on the platform operator's boards")
+        return _("Show on %(who)s's boards", who=audience_name(to, names))
+    if action == "analyse":
+        return _("Let %(who)s analyse", who=audience_name(to, names))
+    return _("Let %(who)s export", who=audience_name(to, names))
+
+
+def _utc(moment: Any) -> str:
+    return format_time(moment)[:16].replace("T", " ")
 
 
 def row_words(to: str, action: Action, rule: Rule | None, names: Mapping[str, str]) -> str:
@@ -231,30 +237,46 @@ def row_words(to: str, action: Action, rule: Rule | None, names: Mapping[str, st
     doing = _doing(to, action, names)
     if rule is None:
         if to == "public":
-            return f"{doing}: nothing, as there is no rule"
-        fallback = "the network's row" if to.startswith(FESTIVAL_PREFIX) else "the public's row"
-        return f"{doing}: no rule of its own, {fallback} decides"
+            return _("%(doing)s: nothing, as there is no rule", doing=doing)
+        if to.startswith(FESTIVAL_PREFIX):
+            return _("%(doing)s: no rule of its own, the network's row decides", doing=doing)
+        return _("%(doing)s: no rule of its own, the public's row decides", doing=doing)
     if rule.effect == "prohibit":
-        words = f"{doing}: never"
+        words = _("%(doing)s: never", doing=doing)
     else:
-        what = "totals per artwork" if rule.level == "artwork" else "festival totals"
+        artwork = rule.level == "artwork"
+        what = _("totals per artwork") if artwork else _("festival totals")
         words = f"{doing}: {what}"
-        if (rule.min_visitors or 1) > 1:
-            each = " on an artwork" if rule.level == "artwork" else ""
-            words += f", once {rule.min_visitors} visitors have taken part{each}"
+        fewest = rule.min_visitors or 1
+        if fewest > 1:
+            once = (
+                ngettext(
+                    "once %(num)d visitor has taken part on an artwork",
+                    "once %(num)d visitors have taken part on an artwork",
+                    fewest,
+                )
+                if artwork
+                else ngettext(
+                    "once %(num)d visitor has taken part",
+                    "once %(num)d visitors have taken part",
+                    fewest,
+                )
+            )
+            words += f", {once}"
         if rule.delay_minutes:
-            words += f", {duration(rule.delay_minutes)} late"
+            late = duration(rule.delay_minutes, lang=current_language())
+            words += ", " + _("%(duration)s late", duration=late)
     if rule.valid_from is not None:
-        words += f", from {format_time(rule.valid_from)[:16].replace('T', ' ')} UTC"
+        words += ", " + _("from %(time)s UTC", time=_utc(rule.valid_from))
     if rule.valid_until is not None:
-        words += f", until {format_time(rule.valid_until)[:16].replace('T', ' ')} UTC"
+        words += ", " + _("until %(time)s UTC", time=_utc(rule.valid_until))
     return words
 
 
 def describe_form(form: PolicyForm, policy: Policy | None, names: Mapping[str, str]) -> None:
     """Put each row's words and warnings on it (from ``policy``, when it was accepted)."""
     rules = {(rule.to, rule.action): rule for rule in policy.rules} if policy else {}
-    warned = policy_warnings_by_rule(policy, names=names) if policy else {}
+    warned = policy_warnings_by_rule(policy, names=names, lang=current_language()) if policy else {}
     for row in form.rows:
         rule = rules.get((row.to, row.action))
         row.words = row_words(row.to, row.action, rule, names)
@@ -264,7 +286,7 @@ def describe_form(form: PolicyForm, policy: Policy | None, names: Mapping[str, s
 def policy_words(policy: Policy, names: Mapping[str, str]) -> list[str]:
     """Each rule of ``policy`` in words, in the order the form shows them."""
     if not policy.rules:
-        return ["No rules: nothing is shared."]
+        return [_("No rules: nothing is shared.")]
     return [
         row_words(rule.to, rule.action, rule, names)
         for rule in sorted(policy.rules, key=rule_order)
@@ -282,16 +304,19 @@ def change_words(old: Policy, new: Policy, names: Mapping[str, str]) -> list[str
             continue
         to, action = key
         if was is not None and was.effect == "permit" and (now is None or now.effect != "permit"):
-            who = audience_name(to, names)
-            lines.append(f"{who[0].upper()}{who[1:]} will no longer {_NO_LONGER[action]}.")
+            lines.append(_no_longer(audience_name(to, names), action))
             continue
         then = row_words(to, action, was, names).split(": ", 1)[1]
-        lines.append(f"{row_words(to, action, now, names)} (was: {then}).")
+        now_words = row_words(to, action, now, names)
+        lines.append(_("%(now)s (was: %(then)s).", now=now_words, then=then))
     return lines
 
 
-_NO_LONGER: dict[Action, str] = {
-    "display": "see your festival's opinions on boards",
-    "analyse": "analyse your festival's opinions",
-    "export": "export your festival's opinions",
-}
+def _no_longer(who: str, action: Action) -> str:
+    if action == "display":
+        line = _("%(who)s will no longer see your festival's opinions on boards.", who=who)
+    elif action == "analyse":
+        line = _("%(who)s will no longer analyse your festival's opinions.", who=who)
+    else:
+        line = _("%(who)s will no longer export your festival's opinions.", who=who)
+    return line[:1].upper() + line[1:]

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from dashboard import festivals
 from dashboard.database import get_db
 from dashboard.i18n import gettext as _
+from dashboard.i18n import refusal
 from dashboard.organiser.area import blueprint
 from dashboard.organiser.auth import owner_required
 from dashboard.organiser.owner_page import owner_page
@@ -70,5 +71,5 @@ def stickers_submit(festival_id: str) -> Response | str | tuple[str, int]:
             flash(_("Sticker %(tag)s disabled: its taps are refused from now on.", tag=tag))
             return redirect(url_for("organiser.stickers_page", festival_id=festival_id))
     except RegistryError as exc:
-        return _page(festival_id, error=str(exc), tag=tag), 400
+        return _page(festival_id, error=refusal(exc), tag=tag), 400
     return _page(festival_id, error=_("Unknown action."), tag=tag), 400
