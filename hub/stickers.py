@@ -167,11 +167,15 @@ def add(
     slug(N_("artwork id"), artwork_id)
     if not registry_store.artwork_exists(db, festival_id, artwork_id):
         raise RegistryError(
-            f"artwork {artwork_id!r} is not registered for festival {festival_id!r}"
+            N_("artwork %(artwork)r is not registered for festival %(festival)r"),
+            artwork=artwork_id,
+            festival=festival_id,
         )
     if choice is not None and choice not in festival.choices:
         raise RegistryError(
-            f"choice {choice!r} is not one of the festival's: {','.join(festival.choices)}"
+            N_("choice %(choice)r is not one of the festival's: %(choices)s"),
+            choice=choice,
+            choices=",".join(festival.choices),
         )
     meta, file = (None, None) if static else (secrets.token_hex(16), secrets.token_hex(16))
     created = storage.now_text()
@@ -184,7 +188,9 @@ def add(
             )
     except sqlite3.IntegrityError:
         raise RegistryError(
-            f"sticker {sticker_id!r} is already registered for festival {festival_id!r}"
+            N_("sticker %(sticker)r is already registered for festival %(festival)r"),
+            sticker=sticker_id,
+            festival=festival_id,
         ) from None
     found = get(db, festival_id, sticker_id)
     assert found is not None
@@ -202,9 +208,15 @@ def disable(db: Database, festival_id: str, sticker_id: str) -> None:
             (storage.now_text(), festival_id, sticker_id),
         )
     if cursor.rowcount != 1:
-        raise RegistryError(
-            f"sticker {sticker_id!r} is not registered for festival {festival_id!r}"
-        )
+        raise _unknown(festival_id, sticker_id)
+
+
+def _unknown(festival_id: str, sticker_id: str) -> RegistryError:
+    return RegistryError(
+        N_("sticker %(sticker)r is not registered for festival %(festival)r"),
+        sticker=sticker_id,
+        festival=festival_id,
+    )
 
 
 def simulated_tap(db: Database, festival_id: str, sticker_id: str) -> tuple[str, str]:
@@ -212,11 +224,11 @@ def simulated_tap(db: Database, festival_id: str, sticker_id: str) -> tuple[str,
     the vote pages without a sticker. The UID is the bound one, or a random one."""
     sticker = get(db, festival_id, sticker_id)
     if sticker is None:
-        raise RegistryError(
-            f"sticker {sticker_id!r} is not registered for festival {festival_id!r}"
-        )
+        raise _unknown(festival_id, sticker_id)
     if sticker.static:
-        raise RegistryError(f"sticker {sticker_id!r} is static: its address has no tap")
+        raise RegistryError(
+            N_("sticker %(sticker)r is static: its address has no tap"), sticker=sticker_id
+        )
     row = db.conn.execute(
         "SELECT max(counter) FROM sticker_taps WHERE festival = ? AND sticker = ?",
         (festival_id, sticker_id),
