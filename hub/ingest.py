@@ -1,7 +1,7 @@
 """The ingest service: subscribe, validate, verify, deduplicate and store, losing nothing.
 
 Two processes share the work. This one owns the MQTT connection: paho's network thread
-puts each message on a queue, and the thread that calls :meth:`Hub.run` sends what is
+appends each message to a queue, and the thread that calls :meth:`Hub.run` sends what is
 waiting, in chunks and in order, to the writer process (:mod:`hub.writer`), which decides
 for each message (see :mod:`hub.validate`) and writes batches, one transaction each. After
 each commit the writer answers how many of the oldest outstanding messages it committed,
@@ -18,14 +18,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import queue
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, overload
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
@@ -82,6 +81,25 @@ class WriterError(RuntimeError):
     broker, unacknowledged."""
 
 
+class _Messages(Sequence[Received]):
+    """A committed batch's messages, each made when it is asked for."""
+
+    def __init__(self, batch: list[Delivery]) -> None:
+        self._batch = batch
+
+    def __len__(self) -> int:
+        return len(self._batch)
+
+    @overload
+    def __getitem__(self, index: int) -> Received: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Received]: ...
+    def __getitem__(self, index: int | slice) -> Received | list[Received]:
+        if isinstance(index, slice):
+            return [received(delivery.frame) for delivery in self._batch[index]]
+        return received(self._batch[index].frame)
+
+
 class Hub:
     """The ingest service for one database and one broker.
 
@@ -119,7 +137,13 @@ class Hub:
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self._stopping = threading.Event()
-        self._queue: queue.Queue[Delivery | None] = queue.Queue(MAX_QUEUED)
+        # Received, not yet sent to the writer: paho's network thread appends, the thread
+        # in run() takes from the left (a deque's ends are safe from two threads without a
+        # lock). ``_arrived`` wakes that thread; ``_queue_room`` the network thread, when it
+        # waits for room.
+        self._queue: deque[Delivery] = deque()
+        self._arrived = threading.Event()
+        self._queue_room = threading.Condition()
         # Sent to the writer, not yet committed: oldest first, as the writer answers.
         self._outstanding: deque[Delivery] = deque()
         self._room = threading.Condition()
@@ -196,15 +220,18 @@ class Hub:
             bool(message.retain),
             message.qos,
         )
-        delivery = Delivery(frame, message.mid, self._connection)
-        while True:
-            try:
-                self._queue.put(delivery, timeout=_PUT_WAIT_SECONDS)
-                return
-            except queue.Full:
-                # Stopping: it is not acknowledged, so the broker delivers it again.
-                if self._stopping.is_set():
-                    return
+        waiting = self._queue
+        if len(waiting) >= MAX_QUEUED:
+            with self._queue_room:
+                while len(waiting) >= MAX_QUEUED:
+                    # Stopping: it is not acknowledged, so the broker delivers it again.
+                    if self._stopping.is_set():
+                        return
+                    self._queue_room.wait(_PUT_WAIT_SECONDS)
+        waiting.append(Delivery(frame, message.mid, self._connection))
+        # After the append: the forward thread clears the event before it looks (_forward).
+        if not self._arrived.is_set():
+            self._arrived.set()
 
     # -- running ----------------------------------------------------------------------------
 
@@ -227,6 +254,7 @@ class Hub:
         process.start()
         child_conn.close()
         self._writer = process
+        writer.fewer_collections()
         answers = threading.Thread(
             target=self._take_answers, args=(conn,), name="hub-answers", daemon=True
         )
@@ -284,29 +312,27 @@ class Hub:
         """Ask :meth:`run` to return after the batch in hand (safe from any thread and from
         signal handlers). Messages not yet committed stay with the broker."""
         self._stopping.set()
-        with contextlib.suppress(queue.Full):  # never wait here: _forward looks every second
-            self._queue.put_nowait(None)
-        with self._room:
-            self._room.notify_all()
+        self._arrived.set()
+        # Never wait for these locks here (a signal handler may have interrupted a holder):
+        # whoever waits on them looks at least every second.
+        for condition in (self._room, self._queue_room):
+            if condition.acquire(blocking=False):
+                condition.notify_all()
+                condition.release()
 
     def _forward(self, conn: Connection) -> None:
         """Send what arrives to the writer, in order, until stopped."""
         last_summary = time.monotonic()
+        waiting = self._queue
         while not self._stopping.is_set():
-            try:
-                first = self._queue.get(timeout=1.0)
-            except queue.Empty:
-                first = None
-            if first is not None:
-                chunk = [first]
-                while len(chunk) < MAX_CHUNK:
-                    try:
-                        more = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if more is None:
-                        break
-                    chunk.append(more)
+            if not waiting:
+                self._arrived.wait(1.0)
+                # Cleared before looking: what is appended after this sets it again.
+                self._arrived.clear()
+            while waiting and not self._stopping.is_set():
+                chunk = [waiting.popleft() for _ in range(min(len(waiting), MAX_CHUNK))]
+                with self._queue_room:
+                    self._queue_room.notify_all()
                 # Only so much for the writer at a time: what it has not taken waits here.
                 with self._room:
                     while not self._room.wait_for(self._has_room, timeout=1.0):
@@ -376,7 +402,7 @@ class Hub:
         self._acknowledge(batch)
         self._count(outcome, n)
         if self.on_commit is not None:
-            messages = [received(delivery.frame) for delivery in batch]
+            messages = _Messages(batch)
             try:
                 self.on_commit(outcome, messages)
             except Exception:

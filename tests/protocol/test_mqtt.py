@@ -1,10 +1,16 @@
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable
+
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
 from protocol.broker import parse_broker_url
-from protocol.mqtt import is_auth_failure, make_client
+from protocol.mqtt import BufferedSocket, is_auth_failure, make_client
 from tests.harness.mqtt import Collector, wait_for
 
 
@@ -31,3 +37,116 @@ def test_ca_file_needs_tls(tmp_path):
         make_client(parse_broker_url("mqtt://h"), "x", ca_file=tmp_path / "ca.pem")
     client = make_client(parse_broker_url("mqtts://u:p@h"), "x")
     assert isinstance(client, mqtt.Client)
+
+
+# -- reading and writing the broker's stream in large pieces ---------------------------------
+
+
+def _pair() -> tuple[socket.socket, BufferedSocket]:
+    near, far = socket.socketpair()
+    near.setblocking(False)
+    return far, BufferedSocket(near)
+
+
+def test_small_reads_are_served_from_one_read_of_the_socket():
+    far, sock = _pair()
+    far.sendall(b"\x30\x05hello\x40\x02\x00\x01")
+    assert sock.recv(1) == b"\x30"
+    assert sock.pending() == 10
+    assert sock.recv(1) == b"\x05"
+    assert sock.recv(5) == b"hello"
+    assert sock.recv(100) == b"\x40\x02\x00\x01"  # no more than there is
+    assert sock.pending() == 0
+    with pytest.raises(BlockingIOError):  # paho's sign that nothing waits
+        sock.recv(1)
+    far.close()
+    assert sock.recv(1) == b""  # the broker closed the connection
+    sock.close()
+
+
+def test_writes_are_kept_until_flushed_and_a_full_socket_keeps_the_rest():
+    far, sock = _pair()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    packets = [bytes([0x40, 2]) + n.to_bytes(2, "big") for n in range(1, 60001)]
+    for packet in packets:
+        assert sock.send(packet) == 4
+    far.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        far.recv(1)  # nothing sent yet
+    sock.flush()
+    assert sock.unsent()  # 240,000 bytes do not fit in the socket at once
+    received = bytearray()
+    while sock.unsent() or len(received) < 4 * len(packets):
+        sock.flush()
+        with contextlib.suppress(BlockingIOError):
+            received += far.recv(65536)
+    assert bytes(received) == b"".join(packets)  # in order, none twice
+    sock.close()
+    far.close()
+
+
+def test_closing_sends_what_is_left_first():
+    far, sock = _pair()
+    sock.send(b"\xe0\x00")  # DISCONNECT: paho closes the socket right after writing it
+    sock.close()
+    assert far.recv(10) == b"\xe0\x00"
+    far.close()
+
+
+def test_a_broken_connection_is_an_error_when_flushing():
+    far, sock = _pair()
+    far.close()
+    sock.send(b"\x40\x02\x00\x01")
+    with pytest.raises(OSError):
+        for _ in range(3):  # the first send may still be taken by the kernel
+            sock.send(b"\x40\x02\x00\x01")
+            sock.flush()
+    assert not sock.unsent()
+    sock.close()
+
+
+def test_acknowledgements_reach_the_broker(mosquitto):
+    """A persistent subscriber that acknowledges by hand all but 4 of 600 messages gets
+    exactly those 4 again when it comes back: every acknowledgement was sent, none lost in
+    the client's buffer, and none sent for a message not acknowledged."""
+    held = {5, 77, 300, 599}
+    url = parse_broker_url(mosquitto.url)
+    publisher = make_client(url, "st-acks")
+    publisher.connect(mosquitto.host, mosquitto.port)
+    publisher.loop_start()
+
+    def subscriber(ack: Callable[[int], bool]) -> tuple[mqtt.Client, list[int]]:
+        got: list[int] = []
+        subscribed = threading.Event()
+        client = make_client(url, "hub-acks", manual_ack=True)
+        client.on_connect = lambda c, *a: c.subscribe("tapshare/#", qos=1)
+        client.on_subscribe = lambda *a: subscribed.set()
+
+        def on_message(c: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+            n = int(message.payload)
+            got.append(n)
+            if ack(n):
+                c.ack(message.mid, message.qos)
+
+        client.on_message = on_message
+        client.connect(mosquitto.host, mosquitto.port)
+        client.loop_start()
+        assert subscribed.wait(10)
+        return client, got
+
+    client, got = subscriber(lambda n: n not in held)
+    for n in range(600):
+        publisher.publish("tapshare/v1/a/b/opinion", str(n).encode(), qos=1)
+    assert wait_for(lambda: len(got) == 600, 30)
+    assert got == list(range(600))
+    time.sleep(0.5)
+    client.disconnect()
+    client.loop_stop()
+    again, got_again = subscriber(lambda n: True)
+    assert wait_for(lambda: len(got_again) >= len(held), 30)
+    time.sleep(0.5)
+    assert sorted(got_again) == sorted(held)
+    again.disconnect()
+    again.loop_stop()
+    publisher.disconnect()
+    publisher.loop_stop()
