@@ -10,6 +10,9 @@ measures, per run:
   acknowledges off the same backlog (from the broker's acknowledgement of its connection,
   which the hub asks for once its writer process is ready, to the last commit);
 - ``ratio`` = hub_rate / bare_rate, and ``lost`` (published minus stored);
+- ``client_rate``: the same bare subscriber made with tapshare's own client
+  (``protocol.mqtt.make_client``, which the hub uses: it reads and writes the broker's
+  stream in large pieces), and ``client_ratio`` = hub_rate / client_rate;
 - ``latency_ms``: p50/p99/max from publish to commit, with a separate process offering
   opinions at ``--rate`` per second for ``--seconds``.
 
@@ -52,6 +55,7 @@ from hub.validate import Received
 from hub.write_path import BatchOutcome
 from protocol import Opinion, parse_key, parse_timestamp, topic_for
 from protocol.broker import parse_broker_url
+from protocol.mqtt import make_client
 from storage import connect
 from tapshare.database import migrate
 from tapshare.mosquitto import Mosquitto
@@ -124,9 +128,23 @@ def forget_session(broker: Mosquitto, client_id: str) -> None:
     client.loop_stop()
 
 
-def bare_rate(broker: Mosquitto, messages) -> tuple[float, float]:
-    """Rate of a bare QoS 1 subscriber draining a backlog of ``messages``, and the CPU
-    seconds it used meanwhile (this process's)."""
+def plain_client(broker: Mosquitto, client_id: str) -> mqtt.Client:
+    """paho's own client, as an application would make it."""
+    return mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+        protocol=mqtt.MQTTv311,
+    )  # fmt: skip
+
+
+def tapshare_client(broker: Mosquitto, client_id: str) -> mqtt.Client:
+    """The client tapshare's services make (protocol.mqtt), which reads and writes the
+    broker's stream in large pieces."""
+    return make_client(parse_broker_url(broker.url), client_id, persistent=True)
+
+
+def bare_rate(broker: Mosquitto, messages, make=plain_client) -> tuple[float, float]:
+    """Rate of a bare QoS 1 subscriber (made by ``make``) draining a backlog of
+    ``messages``, and the CPU seconds it used meanwhile (this process's)."""
     received = 0
     done = threading.Event()
     subscribed = threading.Event()
@@ -143,12 +161,7 @@ def bare_rate(broker: Mosquitto, messages) -> tuple[float, float]:
         connected.append(time.perf_counter())
         client.subscribe("tapshare/#", qos=1)
 
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id="bench-bare",
-        clean_session=False,
-        protocol=mqtt.MQTTv311,
-    )
+    client = make(broker, "bench-bare")
     client.on_connect = on_connect
     client.on_subscribe = lambda *args: subscribed.set()
     client.on_message = on_message
@@ -284,6 +297,7 @@ def run(args: argparse.Namespace) -> dict:
             start = datetime.now(UTC) - timedelta(hours=2)
             messages = build(stations, args.count, start, 1)
             bare, bare_cpu = bare_rate(broker, messages)
+            client, client_cpu = bare_rate(broker, messages, tapshare_client)
             hub, stored, writer_cpu, network_cpu, commits = hub_rate(broker, db_path, messages)
             timing = latency(broker, db_path, stations, args.rate, args.seconds)
         finally:
@@ -298,6 +312,9 @@ def run(args: argparse.Namespace) -> dict:
         "writer_cpu_us_per_opinion": round(1e6 * writer_cpu / max(stored, 1), 1),
         "network_cpu_us_per_opinion": round(1e6 * network_cpu / max(stored, 1), 1),
         "bare_cpu_us_per_message": round(1e6 * bare_cpu / args.count, 1),
+        "client_rate": round(client),
+        "client_ratio": round(hub / client, 3),
+        "client_cpu_us_per_message": round(1e6 * client_cpu / args.count, 1),
         "writer_mean_batch": round(stored / max(commits, 1)),
         "latency": timing,
         "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
@@ -329,6 +346,9 @@ def main() -> None:
                         "writer_cpu_us_per_opinion",
                         "network_cpu_us_per_opinion",
                         "bare_cpu_us_per_message",
+                        "client_rate",
+                        "client_ratio",
+                        "client_cpu_us_per_message",
                     )
                 }
                 | {"latency_p99_ms": statistics.median(r["latency"]["p99_ms"] for r in results)},
