@@ -21,6 +21,8 @@ def test_client_publishes_to_a_real_broker(mosquitto):
     client.loop_start()
     client.publish("tapshare/v1/a/b/opinion", b"x", qos=1).wait_for_publish(5)
     assert wait_for(lambda: collector.payloads() == [b"x"])
+    # The connection is read and written in large pieces (paho makes it in _create_socket).
+    assert isinstance(client.socket(), BufferedSocket)
     client.disconnect()
     client.loop_stop()
     collector.disconnect()
