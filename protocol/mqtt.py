@@ -4,15 +4,13 @@ Stations and the hub both speak MQTT 3.1.1 with QoS 1 and a persistent session (
 session off): every broker that tapshare may meet speaks it, including small embedded ones,
 and the broker then keeps a disconnected client's queued messages.
 
-Their clients read and write the broker's stream in large pieces (:class:`BufferedSocket`).
+Their clients read the broker's stream in large pieces (:class:`BufferedSocket`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import ssl
-import threading
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -27,30 +25,23 @@ RECONNECT_MIN_DELAY = 1
 RECONNECT_MAX_DELAY = 30
 #: How much a client reads from the broker at once.
 READ_SIZE: Final = 65536
-#: How long closing a connection waits to hand over what is still to be sent.
-CLOSE_SEND_SECONDS: Final = 1.0
 
 
 class BufferedSocket:
-    """A client's connection to the broker, read in large pieces and written in one piece
-    per round of paho's loop.
+    """A client's connection to the broker, read in large pieces.
 
     paho reads each packet with three or four small reads (its first byte, its length, its
-    body) and writes each packet with a send of its own, each a system call; a subscriber
-    taking thousands of messages a second, and acknowledging each, spends as much on those
-    as on handling the messages. This serves paho's reads from what one read of
-    :data:`READ_SIZE` brought, and tells paho through ``pending()`` (which it asks before
-    waiting in ``select``, as it does of a TLS connection) that bytes are waiting. What paho
-    sends is kept until :meth:`flush`, which :class:`_Client` calls when paho has written
-    everything it had queued.
+    body), each a system call after a wait in ``select``; a subscriber taking thousands of
+    messages a second spends as much on those as on handling the messages. This serves
+    paho's reads from what one read of :data:`READ_SIZE` brought, and tells paho through
+    ``pending()`` (which it asks before waiting in ``select``, as it does of a TLS
+    connection) that bytes are waiting. Writes go straight to the socket.
     """
 
     def __init__(self, sock: socket.socket) -> None:
         #: A TCP socket or a TLS one (an ``ssl.SSLSocket`` is a ``socket.socket``).
         self._sock = sock
         self._buffer = bytearray()
-        self._unsent = bytearray()
-        self._sending = threading.Lock()
 
     def recv(self, size: int) -> bytes:
         buffer = self._buffer
@@ -69,29 +60,7 @@ class BufferedSocket:
         return len(self._buffer) + inner
 
     def send(self, data: bytes) -> int:
-        with self._sending:
-            self._unsent += data
-        return len(data)
-
-    def unsent(self) -> bool:
-        """Whether bytes wait to be sent (the socket could not take them all yet)."""
-        return bool(self._unsent)
-
-    def flush(self) -> None:
-        """Send what waits, as much as the socket takes now; raise OSError when the
-        connection is broken (what waits is then dropped)."""
-        with self._sending:
-            unsent = self._unsent
-            if not unsent:
-                return
-            try:
-                sent = self._sock.send(unsent)
-            except BlockingIOError:
-                return
-            except OSError:
-                unsent.clear()
-                raise
-            del unsent[:sent]
+        return self._sock.send(data)
 
     def fileno(self) -> int:
         return self._sock.fileno()
@@ -100,13 +69,7 @@ class BufferedSocket:
         self._sock.setblocking(flag)
 
     def close(self) -> None:
-        # paho closes the socket right after it has written its DISCONNECT.
-        with self._sending, contextlib.suppress(OSError):
-            if self._unsent:
-                self._sock.settimeout(CLOSE_SEND_SECONDS)
-                self._sock.sendall(self._unsent)
         self._buffer.clear()
-        self._unsent.clear()
         self._sock.close()
 
     def __getattr__(self, name: str) -> Any:
@@ -115,7 +78,7 @@ class BufferedSocket:
 
 class _Client(mqtt.Client):
     """paho's client on a :class:`BufferedSocket`: each round of its loop reads every
-    packet that one read brought, and sends what it wrote in one piece."""
+    packet that one read brought."""
 
     def _create_socket(self) -> Any:
         # tapshare's brokers are reached over TCP, with or without TLS: a socket.
@@ -129,21 +92,6 @@ class _Client(mqtt.Client):
                 break
             rc = super().loop_read(max_packets)
         return rc
-
-    def loop_write(self) -> MQTTErrorCode:
-        rc = super().loop_write()
-        sock = self.socket()
-        if isinstance(sock, BufferedSocket):
-            try:
-                sock.flush()
-            except OSError:
-                # The next read finds the connection lost, and paho reconnects.
-                return MQTTErrorCode.MQTT_ERR_CONN_LOST
-        return rc
-
-    def want_write(self) -> bool:
-        sock = self.socket()
-        return super().want_write() or (isinstance(sock, BufferedSocket) and sock.unsent())
 
 
 def make_client(

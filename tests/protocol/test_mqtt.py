@@ -1,4 +1,3 @@
-import contextlib
 import socket
 import threading
 import time
@@ -63,47 +62,6 @@ def test_small_reads_are_served_from_one_read_of_the_socket():
         sock.recv(1)
     far.close()
     assert sock.recv(1) == b""  # the broker closed the connection
-    sock.close()
-
-
-def test_writes_are_kept_until_flushed_and_a_full_socket_keeps_the_rest():
-    far, sock = _pair()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    packets = [bytes([0x40, 2]) + n.to_bytes(2, "big") for n in range(1, 60001)]
-    for packet in packets:
-        assert sock.send(packet) == 4
-    far.setblocking(False)
-    with pytest.raises(BlockingIOError):
-        far.recv(1)  # nothing sent yet
-    sock.flush()
-    assert sock.unsent()  # 240,000 bytes do not fit in the socket at once
-    received = bytearray()
-    while sock.unsent() or len(received) < 4 * len(packets):
-        sock.flush()
-        with contextlib.suppress(BlockingIOError):
-            received += far.recv(65536)
-    assert bytes(received) == b"".join(packets)  # in order, none twice
-    sock.close()
-    far.close()
-
-
-def test_closing_sends_what_is_left_first():
-    far, sock = _pair()
-    sock.send(b"\xe0\x00")  # DISCONNECT: paho closes the socket right after writing it
-    sock.close()
-    assert far.recv(10) == b"\xe0\x00"
-    far.close()
-
-
-def test_a_broken_connection_is_an_error_when_flushing():
-    far, sock = _pair()
-    far.close()
-    sock.send(b"\x40\x02\x00\x01")
-    with pytest.raises(OSError):
-        for _ in range(3):  # the first send may still be taken by the kernel
-            sock.send(b"\x40\x02\x00\x01")
-            sock.flush()
-    assert not sock.unsent()
     sock.close()
 
 
