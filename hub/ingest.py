@@ -254,7 +254,6 @@ class Hub:
         process.start()
         child_conn.close()
         self._writer = process
-        writer.fewer_collections()
         answers = threading.Thread(
             target=self._take_answers, args=(conn,), name="hub-answers", daemon=True
         )

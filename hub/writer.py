@@ -149,7 +149,7 @@ GC_YOUNG_THRESHOLD: Final = 50_000
 
 
 def fewer_collections() -> None:
-    """Let the garbage collector run less often in a hub process.
+    """Let the garbage collector run less often in the writer process.
 
     Messages make no reference cycles, yet every few hundred objects they allocate start a
     collection, which walks the thousands of messages held meanwhile, and every tenth of
