@@ -143,8 +143,8 @@ class _ToHub(logging.Handler):
             pass
 
 
-#: Allocations between two of the garbage collector's youngest collections in the hub's
-#: processes (Python's default is 700).
+#: Allocations between two of the garbage collector's youngest collections in the writer
+#: process (Python's default is 700).
 GC_YOUNG_THRESHOLD: Final = 50_000
 
 
@@ -237,6 +237,13 @@ class _Writer:
         """Wait up to ``timeout`` for messages when none wait; raise EOFError when the hub
         has gone."""
         if not self.inbox and not self.stopping and self.gone is None:
+            self._wait_for_chunks(timeout)
+        else:
+            self._wait_for_chunks(0)
+
+    def _wait_for_chunks(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for the inbox thread; raise EOFError when the hub has gone."""
+        if timeout > 0:
             self.arrived.wait(timeout)
         # Cleared before the inbox is looked at: what arrives after this sets it again.
         self.arrived.clear()
@@ -326,10 +333,7 @@ class _Writer:
         says stop, EOFError when it has gone."""
         deadline = time.monotonic() + delay
         while (left := deadline - time.monotonic()) > 0:
-            self.arrived.wait(left)
-            self.arrived.clear()
-            if self.gone is not None:
-                raise EOFError("the hub has gone") from self.gone
+            self._wait_for_chunks(left)
             if self.stopping:
                 raise _Stopped
             if os.getppid() != self.parent:
