@@ -110,3 +110,66 @@ def test_acknowledgements_reach_the_broker(mosquitto):
     again.loop_stop()
     publisher.disconnect()
     publisher.loop_stop()
+
+
+def test_acknowledgements_of_a_batch_go_in_one_write(mosquitto):
+    """ack_all, called from another thread as the hub does after each commit, acknowledges
+    every message it names in one write and nothing else: of 600 messages, the 4 left out
+    come again, and only they."""
+    held = {0, 150, 451, 599}
+    url = parse_broker_url(mosquitto.url)
+    publisher = make_client(url, "st-batch")
+    publisher.connect(mosquitto.host, mosquitto.port)
+    publisher.loop_start()
+
+    def subscriber() -> tuple[mqtt.Client, list[tuple[int, int]]]:
+        got: list[tuple[int, int]] = []
+        subscribed = threading.Event()
+        client = make_client(url, "hub-batch", manual_ack=True)
+        client.on_connect = lambda c, *a: c.subscribe("tapshare/#", qos=1)
+        client.on_subscribe = lambda *a: subscribed.set()
+        client.on_message = lambda c, u, m: got.append((int(m.payload), m.mid))
+        client.connect(mosquitto.host, mosquitto.port)
+        client.loop_start()
+        assert subscribed.wait(10)
+        return client, got
+
+    client, got = subscriber()
+    sent: list[bytes] = []
+    sock = client.socket()
+    assert isinstance(sock, BufferedSocket)
+    real_send = sock.send
+    sock.send = lambda data: sent.append(data) or real_send(data)  # type: ignore[method-assign]
+    for n in range(600):
+        publisher.publish("tapshare/v1/a/b/opinion", str(n).encode(), qos=1)
+    acked = 0
+    deadline = time.monotonic() + 30
+    # The broker sends no more than its in-flight window (20) until messages are acked.
+    while acked < 600 and time.monotonic() < deadline:
+        batch = got[acked:]
+        if batch:
+            client.ack_all([mid for n, mid in batch if n not in held])
+            acked += len(batch)
+        time.sleep(0.01)
+    assert [n for n, _ in got] == list(range(600))
+    assert wait_for(lambda: sum(len(data) for data in sent) >= 4 * 596, 10)
+    # Each write is whole PUBACKs (type 4, length 2), and there were fewer writes than acks.
+    assert all(len(data) % 4 == 0 and data[::4] == b"\x40" * (len(data) // 4) for data in sent)
+    assert len(sent) < 596
+    client.disconnect()
+    client.loop_stop()
+    again, got_again = subscriber()
+    assert wait_for(lambda: len(got_again) >= len(held), 30)
+    time.sleep(0.5)
+    assert sorted(n for n, _ in got_again) == sorted(held)
+    again.ack_all([mid for _, mid in got_again])
+    again.disconnect()
+    again.loop_stop()
+    publisher.disconnect()
+    publisher.loop_stop()
+
+
+def test_ack_all_sends_nothing_without_manual_acknowledgement():
+    client = make_client(parse_broker_url("mqtt://h"), "x")
+    client.ack_all([1, 2, 3])
+    assert not client.want_write()
