@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlite_utils import Database
 
@@ -29,19 +29,19 @@ MAX_DEAD_LETTERS: Final = 100_000
 DEAD_LETTER_PAYLOAD_BYTES: Final = 2048
 
 
-@dataclass(frozen=True)
-class StoreOpinion:
-    """An accepted opinion (valid, verified) to store unless its id is known."""
+class StoreOpinion(NamedTuple):
+    """An accepted opinion (valid, verified) to store unless its id is known.
+
+    A named tuple: the writer makes one per opinion, and a tuple is made in half the time
+    of a frozen dataclass.
+    """
 
     #: As validated: a :class:`protocol.Opinion`, or the fast reading of one.
     opinion: Opinion | WireOpinion
     received_at: datetime
-    #: ``tapped_at`` in microseconds since the epoch (worked out once, when validated).
+    #: ``tapped_at`` in microseconds since the epoch, worked out when validated (-1: not
+    #: yet, it is worked out when stored).
     tapped_us: int = -1
-
-    def __post_init__(self) -> None:
-        if self.tapped_us < 0:
-            object.__setattr__(self, "tapped_us", micros(parse_timestamp(self.opinion.tapped_at)))
 
 
 @dataclass(frozen=True)
@@ -171,14 +171,17 @@ def _store_opinions(
         at = _received_text(item.received_at, texts)
         accepted.append((o.id, o.festival, at))
         # Accepted and remembered, but not stored: what an earlier erasure covers.
-        if erased and markers.covers(o.festival, o.visitor, item.tapped_us):
+        tapped_us = item.tapped_us
+        if tapped_us < 0:
+            tapped_us = micros(parse_timestamp(o.tapped_at))
+        if erased and markers.covers(o.festival, o.visitor, tapped_us):
             outcome.hidden += 1
             continue
         taps.append(
             (o.id, o.festival, o.station, o.artwork, o.visitor, o.choice, o.tapped_at,
-             item.tapped_us, o.seq, at)
+             tapped_us, o.seq, at)
         )  # fmt: skip
-        current.append((o.festival, o.artwork, o.visitor, o.choice, item.tapped_us, o.seq, o.id))
+        current.append((o.festival, o.artwork, o.visitor, o.choice, tapped_us, o.seq, o.id))
     # In key order: consecutive rows then fall on the same or neighbouring pages of a large
     # index, where random ids would touch a page each. Order changes nothing stored: the
     # ids are new, and the current opinion of a key is the latest whatever the order of
