@@ -28,6 +28,7 @@ def test_migrations_are_recorded_and_run_once(db_path):
         "hub:0008_erasure_markers",
         "hub:0009_stickers",
         "hub:0010_festival_timezone",
+        "hub:0011_visitor_index",
     ]
     assert migrate(db_path) == []
     db = connect(db_path)

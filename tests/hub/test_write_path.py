@@ -106,3 +106,20 @@ def test_the_writer_answers_in_typed_messages_with_its_cpu_time(db, registered, 
         process.join(30)
     assert process.exitcode == 0
     assert db.conn.execute("SELECT count(*) FROM taps").fetchone()[0] == 30
+
+
+def test_taps_are_found_by_index_for_erasure_and_delayed_views(db):
+    """Erasure finds a visitor's taps by (festival, visitor), and a delayed view reads a
+    festival's taps up to an instant by (festival, tapped_us): neither scans the table."""
+    from hub import counts
+
+    def plan(sql: str, *params: object) -> str:
+        rows = db.conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+        return " ".join(row[-1] for row in rows)
+
+    assert plan("DELETE FROM taps WHERE festival = ? AND visitor = ?", "strp", "v") == (
+        "SEARCH taps USING COVERING INDEX taps_by_visitor (festival=? AND visitor=?)"
+    )
+    assert plan(counts.TAPS_UP_TO, "strp", 5) == (
+        "SEARCH taps USING INDEX taps_by_time (festival=? AND tapped_us<?)"
+    )
