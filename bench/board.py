@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 
 from hub import write_path  # noqa: E402
+from protocol.ids import new_message_id  # noqa: E402
 from protocol.messages import Opinion  # noqa: E402
 from storage import connect  # noqa: E402
 
@@ -233,7 +234,7 @@ class Streams:
 
 def add_tap(db_path: Path, festival: str, number: int) -> None:
     opinion = Opinion.build(
-        id=str(uuid.uuid4()),
+        id=new_message_id(),
         festival=festival,
         station="st-01",
         artwork="aw-000",

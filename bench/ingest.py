@@ -53,7 +53,7 @@ from hub.ingest import Hub
 from hub.models import StationCredentials
 from hub.validate import Received
 from hub.write_path import BatchOutcome
-from protocol import Opinion, parse_key, parse_timestamp, topic_for
+from protocol import Opinion, new_message_id, parse_key, parse_timestamp, topic_for
 from protocol.broker import parse_broker_url
 from protocol.mqtt import make_client
 from storage import connect
@@ -71,7 +71,7 @@ def build(stations: list[StationCredentials], count: int, start: datetime, step_
     for n in range(count):
         station = stations[n % len(stations)]
         opinion = Opinion.build(
-            id=str(uuid.uuid4()),
+            id=new_message_id(),
             festival=station.festival,
             station=station.station,
             artwork=f"aw-{n % ARTWORKS}",

@@ -34,7 +34,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from protocol import Opinion, visitor_pseudonym  # noqa: E402
+from protocol import Opinion, new_message_id, visitor_pseudonym  # noqa: E402
 from reader_agent.agent import Station  # noqa: E402
 from reader_agent.outbox import Outbox  # noqa: E402
 from reader_agent.settings import load_settings  # noqa: E402
@@ -52,7 +52,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def signed_opinion(seq: int, number: int) -> bytes:
     return Opinion.build(
-        id=str(uuid.uuid4()),
+        id=new_message_id(),
         festival="strp",
         station="st-01",
         artwork="aw-1",

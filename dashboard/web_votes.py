@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from flask import Flask, current_app
 
 from hub import registry_store
 from hub.models import WEB_STATION
-from protocol import EraseRequest, Opinion, StationStatus, TopicKind, topic_for
+from protocol import EraseRequest, Opinion, StationStatus, TopicKind, new_message_id, topic_for
 from protocol.broker import BrokerURL
 from protocol.signing import parse_key, visitor_pseudonym
 from protocol.timestamps import format_timestamp
@@ -205,7 +204,7 @@ class WebVotes:
         """Keep the message ``make`` builds (given its id, festival, station, seq and the
         station's secret) in the festival's outbox; publish it."""
         secret = self._secret(festival_id)
-        message_id = str(uuid.uuid4())
+        message_id = new_message_id()
         channel = self._channel(festival_id)
         events: list[Kept] = []
 

@@ -5,6 +5,7 @@ Imported by the station and the hub; imports nothing else of the project.
 
 from protocol.errors import Rejected
 from protocol.files import create_private, write_private
+from protocol.ids import new_message_id
 from protocol.messages import (
     MAX_PAYLOAD_BYTES,
     EraseRequest,
@@ -50,6 +51,7 @@ __all__ = [
     "decode_object",
     "format_timestamp",
     "is_slug",
+    "new_message_id",
     "parse_key",
     "parse_opinion",
     "parse_status",

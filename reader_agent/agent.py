@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 
+from protocol.ids import new_message_id
 from protocol.messages import EraseRequest, Opinion, ReaderState, StationStatus
 from protocol.signing import visitor_pseudonym
 from protocol.timestamps import format_timestamp
@@ -212,7 +212,7 @@ class Station:
             return TapResult("repeat")
         config = reader.config
         moment = datetime.now(UTC)
-        message_id = str(uuid.uuid4())
+        message_id = new_message_id()
         kind = TopicKind.ERASE if config.action == "erase" else TopicKind.OPINION
 
         def build(seq: int) -> bytes:
