@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 
 from hub import write_path  # noqa: E402
-from protocol.ids import new_message_id  # noqa: E402
+from protocol import new_message_id  # noqa: E402
 from protocol.messages import Opinion  # noqa: E402
 from storage import connect  # noqa: E402
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 
-from protocol.ids import new_message_id
+from protocol import new_message_id
 from protocol.messages import EraseRequest, Opinion, ReaderState, StationStatus
 from protocol.signing import visitor_pseudonym
 from protocol.timestamps import format_timestamp
