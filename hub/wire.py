@@ -20,7 +20,6 @@ import msgspec
 from protocol import MAX_PAYLOAD_BYTES, SLUG_PATTERN
 
 _MAX_SEQ: Final = 2**63 - 1
-_SLUG: Final = SLUG_PATTERN
 _HEX64: Final = r"[0-9a-f]{64}"
 # The forms of the text fields, in one pattern over the fields joined by spaces (which no
 # field may hold, so each part is one field): id, visitor, sig, festival, station,
@@ -28,7 +27,7 @@ _HEX64: Final = r"[0-9a-f]{64}"
 # takes other scripts' digits, which the fast reading leaves to it.
 _FORMS: Final = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-    rf" {_HEX64} {_HEX64} {_SLUG} {_SLUG} {_SLUG} {_SLUG}"
+    rf" {_HEX64} {_HEX64} {SLUG_PATTERN} {SLUG_PATTERN} {SLUG_PATTERN} {SLUG_PATTERN}"
     r" [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z"
 )
 
